@@ -1,0 +1,427 @@
+"""The dialog engine: (flow, state, inbound event, context) -> (new state, messages, events).
+
+Pure by design, like goflow's: no clock, no database, no network. The service hands in
+the time and the translations, stores the state, and acts on the events (an answer to
+store, an opt-out to honour, an erasure to carry out). That keeps the engine cheap to
+test with golden transcripts and safe to run anywhere.
+
+Every input leads to a state that either waits for an answer or has ended: there is no
+input, however odd, that leaves a session stuck or raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dialog_flows import payloads, texts
+from dialog_flows.flow_texts import flow_context
+from dialog_flows.keywords import Keyword, detect_keyword
+from dialog_flows.languages import autonym, direction, english_name, match_language
+from dialog_flows.matching import first_keyword, normalise, parse_integer
+from dialog_flows.model import Delivery, Flow, Step, StepKind
+from dialog_flows.phone import parse_phone
+from dialog_flows.questions import ask, interpret, reask_values, visible_choices
+from dialog_flows.session import (
+    Answer,
+    Context,
+    Event,
+    Inbound,
+    Option,
+    Outgoing,
+    SessionState,
+    Start,
+    Tick,
+    Turn,
+    UserMessage,
+)
+
+MAX_ATTEMPTS = 3  # invalid answers before an optional question is skipped for the person
+
+
+def respond(flow: Flow, state: SessionState | None, event: Inbound, ctx: Context) -> Turn:
+    """Run one inbound event. ``flow`` must be the version the state was started on."""
+    run = _Run(flow, state, ctx)
+    if isinstance(event, Tick):
+        run.tick()
+    elif isinstance(event, Start):
+        run.start_or_resume(event.source)
+    else:
+        run.message(event)
+    return Turn(run.state, tuple(run.messages), tuple(run.events))
+
+
+class _Run:
+    """One turn's work, accumulating messages and events."""
+
+    def __init__(self, flow: Flow, state: SessionState | None, ctx: Context) -> None:
+        self.flow = flow
+        self.state = state
+        self.ctx = ctx
+        self.tr = ctx.translations
+        self.messages: list[Outgoing] = []
+        self.events: list[Event] = []
+
+    # -- output helpers ------------------------------------------------------------------
+
+    @property
+    def language(self) -> str:
+        if self.state is not None:
+            return self.state.language
+        return match_language(self.ctx.language_hint, self.flow.languages) or self.ctx.default_language
+
+    def say(self, text: str, **fields: object) -> None:
+        language = self.language
+        self.messages.append(Outgoing(text=text, language=language, direction=direction(language), **fields))  # type: ignore[arg-type]
+
+    def system(self, text: texts.SystemText, **values: object) -> str:
+        return self.tr.system(self.language, text).format(**values)
+
+    def keyword(self, listing: texts.SystemText) -> str:
+        return first_keyword(self.tr.system(self.language, listing))
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    def current_step(self) -> Step | None:
+        state = self.state
+        if state is None or state.step_id is None or not self.flow.has_step(state.step_id):
+            return None
+        return self.flow.step(state.step_id)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def new_session(self, source: str | None, language: str | None = None) -> None:
+        hinted = match_language(self.ctx.language_hint, self.flow.languages)
+        chosen = language or hinted
+        self.state = SessionState(
+            flow_id=self.flow.id,
+            flow_version=self.flow.version,
+            channel=self.ctx.channel,
+            language=chosen or self.ctx.default_language,
+            language_explicit=language is not None,
+            source=source,
+            started_at=self.ctx.now,
+            last_activity_at=self.ctx.now,
+        )
+        self.emit(Event("session_started", language=self.state.language))
+        menu = self.flow.language_menu
+        if len(self.flow.languages) > 1 and (
+            menu == "always" or (menu == "when_unknown" and chosen is None)
+        ):
+            self.show_language_menu()
+        else:
+            self.advance(0)
+
+    def start_or_resume(self, source: str | None) -> None:
+        if self.state is not None and self.state.active:
+            self.touch()
+            self.say(self.system(texts.WELCOME_BACK))
+            self.ask_again()
+        else:
+            language = self.state.language if self.state and self.state.language_explicit else None
+            self.new_session(source, language)
+
+    def touch(self) -> None:
+        if self.state is not None:
+            self.state = replace(self.state, last_activity_at=self.ctx.now, reminded=False)
+
+    def end(self, status: str) -> None:
+        assert self.state is not None
+        self.state = replace(self.state, status=status, step_id=None, awaiting=None, selection=())  # type: ignore[arg-type]
+
+    def advance(self, position: int) -> None:
+        """Emit message steps from ``position`` on, and stop at the next question."""
+        assert self.state is not None
+        for step in self.flow.steps[position:]:
+            if step.when is not None and not step.when.evaluate(self.state.answers):
+                continue
+            if not step.answers:
+                self.messages.append(ask(self.flow, step, self.state, self.tr))
+                continue
+            self.state = replace(self.state, step_id=step.id, awaiting="answer", attempts=0, selection=())
+            self.messages.append(ask(self.flow, step, self.state, self.tr))
+            return
+        self.end("completed")
+        self.emit(Event("completed"))
+
+    def advance_after(self, step: Step) -> None:
+        self.advance(self.flow.position(step.id) + 1)
+
+    def ask_again(self, prefix: str | None = None) -> None:
+        state = self.state
+        if state is None or not state.active:
+            return
+        if state.awaiting == "language":
+            self.show_language_menu(prefix)
+            return
+        step = self.current_step()
+        if step is None:
+            return
+        if state.awaiting == "address":
+            self.ask_address(step, prefix)
+            return
+        self.messages.append(ask(self.flow, step, state, self.tr, prefix=prefix))
+
+    # -- inbound -------------------------------------------------------------------------
+
+    def message(self, message: UserMessage) -> None:
+        keyword = detect_keyword(message.text, self.tr) if message.payload is None else None
+        if keyword is not None:
+            self.touch()
+            self.handle_keyword(keyword)
+            return
+        if self.state is None:
+            self.new_session(None)
+            return
+        if not self.state.active:
+            self.say(self.system(texts.ALREADY_DONE, restart=self.keyword(texts.KEYWORD_RESTART), results=self.keyword(texts.KEYWORD_RESULTS)))
+            return
+        self.touch()
+        payload = payloads.decode(message.payload) if message.payload else None
+        if payload is not None and payload[0] == payloads.LANGUAGE_MENU:
+            self.choose_language(payload[1])  # a tap on any language menu, old or new
+        elif self.state.awaiting == "language":
+            self.choose_language(message.text)
+        elif self.state.awaiting == "address":
+            self.receive_address(message)
+        else:
+            self.answer(message)
+
+    def answer(self, message: UserMessage) -> None:
+        assert self.state is not None
+        step = self.current_step()
+        if step is None:  # a state from a flow version we cannot place: start cleanly
+            self.new_session(self.state.source, self.state.language)
+            return
+        if message.payload is not None:
+            decoded = payloads.decode(message.payload)
+            if decoded is None or decoded[0] != step.id:
+                self.messages.append(ask(self.flow, step, self.state, self.tr, prefix=self.system(texts.STALE_BUTTON)))
+                return
+        result = interpret(self.flow, step, self.state, message, self.tr)
+        if result.selection is not None:
+            self.state = replace(self.state, selection=result.selection)
+            self.messages.append(ask(self.flow, step, self.state, self.tr))
+        elif result.skip:
+            self.skip(step)
+        elif result.value is not None:
+            self.record(step, result.value)
+        else:
+            self.invalid(step, result.reask or texts.REASK_CHOICE)
+
+    def invalid(self, step: Step, reask: texts.SystemText) -> None:
+        assert self.state is not None
+        attempts = self.state.attempts + 1
+        self.state = replace(self.state, attempts=attempts)
+        if attempts >= MAX_ATTEMPTS and step.optional:
+            self.say(self.system(texts.SKIPPED_AFTER_ATTEMPTS))
+            self.skip(step)
+            return
+        hint = self.tr.system(self.language, reask).format(**reask_values(step, self.state, self.tr))
+        self.messages.append(ask(self.flow, step, self.state, self.tr, prefix=hint))
+
+    def skip(self, step: Step) -> None:
+        assert self.state is not None
+        self.state = replace(self.state, skipped=(*self.state.skipped, step.id))
+        self.emit(Event("step_skipped", step_id=step.id))
+        if step.kind is StepKind.FEEDBACK:
+            self.emit(Event("feedback_opt_in", step_id=step.id, deliver=Delivery.NONE.value))
+        self.advance_after(step)
+
+    def record(self, step: Step, value: Answer) -> None:
+        assert self.state is not None
+        answers = {**self.state.answers, step.id: value}
+        self.state = replace(self.state, answers=answers, selection=())
+        self.emit(Event("answer_recorded", step_id=step.id, value=value))
+        if step.kind is StepKind.FEEDBACK:
+            choice = step.choice(str(value))
+            deliver = choice.deliver if choice and choice.deliver else Delivery.NONE
+            if deliver is Delivery.SMS and self.state.channel != "sms":
+                self.state = replace(self.state, awaiting="address", attempts=0)
+                self.ask_address(step)
+                return
+            if deliver is Delivery.SMS:
+                deliver = Delivery.HERE  # on SMS, "by SMS" is here
+            self.emit(Event("feedback_opt_in", step_id=step.id, deliver=deliver.value))
+        self.advance_after(step)
+
+    # -- återkoppling by SMS: a number that is contact data, never an answer ---------------
+
+    def ask_address(self, step: Step, prefix: str | None = None) -> None:
+        assert self.state is not None
+        choice = step.choice(str(self.state.answers.get(step.id)))
+        source = choice.ask_address if choice and choice.ask_address else step.text
+        from dialog_flows.flow_texts import choice_context  # noqa: PLC0415
+
+        context = choice_context(self.flow, step, choice, "ask_address") if choice else None
+        text = self.tr.text(self.language, context, source)
+        if prefix:
+            text = f"{prefix}\n\n{text}"
+        skip = Option(payloads.SKIP, self.system(texts.SKIP_LABEL), payloads.encode(step.id, payloads.SKIP))
+        hint = self.system(texts.SKIP_HINT, skip=self.keyword(texts.KEYWORD_SKIP))
+        self.say(text, options=(skip,), input="text", step_id=step.id, text_hint=hint)
+
+    def receive_address(self, message: UserMessage) -> None:
+        assert self.state is not None
+        step = self.current_step()
+        if step is None:
+            return
+        skipping = message.payload is not None and message.payload.endswith(payloads.SKIP)
+        skip_words = self.tr.system_everywhere(texts.KEYWORD_SKIP)
+        if not skipping and any(normalise(message.text) in {normalise(w) for w in words.split(",")} for words in skip_words):
+            skipping = True
+        if skipping:
+            self.emit(Event("feedback_opt_in", step_id=step.id, deliver=Delivery.NONE.value))
+            self.state = replace(self.state, awaiting="answer")
+            self.advance_after(step)
+            return
+        number = parse_phone(message.text)
+        if number is None:
+            attempts = self.state.attempts + 1
+            self.state = replace(self.state, attempts=attempts)
+            if attempts >= MAX_ATTEMPTS:
+                self.emit(Event("feedback_opt_in", step_id=step.id, deliver=Delivery.NONE.value))
+                self.say(self.system(texts.SKIPPED_AFTER_ATTEMPTS))
+                self.state = replace(self.state, awaiting="answer")
+                self.advance_after(step)
+                return
+            self.ask_address(step, prefix=self.system(texts.REASK_PHONE, skip=self.keyword(texts.KEYWORD_SKIP)))
+            return
+        self.emit(Event("feedback_opt_in", step_id=step.id, deliver=Delivery.SMS.value, address=number))
+        self.state = replace(self.state, awaiting="answer")
+        self.advance_after(step)
+
+    # -- languages -----------------------------------------------------------------------
+
+    def show_language_menu(self, prefix: str | None = None) -> None:
+        assert self.state is not None
+        self.state = replace(self.state, awaiting="language")
+        # The menu is for people who may not read the current language, so its heading
+        # is given in several (Swedish, English, Arabic where offered).
+        headings: list[str] = []
+        for code in self.flow.languages[:3]:
+            heading = self.tr.system(code, texts.LANGUAGE_MENU)
+            if heading not in headings:
+                headings.append(heading)
+        options = tuple(
+            Option(code, autonym(code), payloads.encode(payloads.LANGUAGE_MENU, code), number)
+            for number, code in enumerate(self.flow.languages, start=1)
+        )
+        text = " / ".join(headings)
+        if prefix:
+            text = f"{prefix}\n\n{text}"
+        self.say(text, options=options, input="language")
+
+    def choose_language(self, answer: str) -> None:
+        assert self.state is not None
+        code = self.match_language_answer(answer)
+        if code is None:
+            self.show_language_menu(prefix=self.system(texts.REASK_LANGUAGE))
+            return
+        was_menu_first = self.state.awaiting == "language" and self.state.step_id is None
+        awaiting = "answer" if self.state.step_id is not None else None
+        self.state = replace(self.state, language=code, language_explicit=True, awaiting=awaiting)
+        self.emit(Event("language_changed", language=code))
+        if was_menu_first:
+            self.advance(0)
+        else:
+            self.ask_again(prefix=self.system(texts.LANGUAGE_CHANGED))
+
+    def match_language_answer(self, answer: str) -> str | None:
+        offered = self.flow.languages
+        if answer in offered:
+            return answer
+        number = parse_integer(answer)
+        if number is not None:
+            return offered[number - 1] if 1 <= number <= len(offered) else None
+        wanted = normalise(answer)
+        for code in offered:
+            if wanted in {normalise(autonym(code)), normalise(english_name(code)), code.lower()}:
+                return code
+        return None
+
+    # -- keywords ------------------------------------------------------------------------
+
+    def handle_keyword(self, keyword: Keyword) -> None:
+        if keyword is Keyword.STOP:
+            self.emit(Event("opted_out"))
+            self.say(self.system(texts.STOPPED))
+            if self.state is not None and self.state.active:
+                self.end("stopped")
+        elif keyword is Keyword.ERASE:
+            self.emit(Event("erase_requested"))
+            self.say(self.system(texts.ERASED))
+            if self.state is not None:
+                self.state = replace(self.state, answers={}, skipped=())
+                if self.state.active:
+                    self.end("erased")
+        elif keyword is Keyword.HELP:
+            self.say(self.help_text())
+            self.ask_again()
+        elif keyword is Keyword.LANGUAGE:
+            if self.state is None or not self.state.active:
+                self.new_session(None)
+                if self.state is not None and self.state.awaiting != "language":
+                    self.show_language_menu()
+                return
+            self.show_language_menu()
+        elif keyword is Keyword.RESTART:
+            source = self.state.source if self.state else None
+            language = self.state.language if self.state and self.state.language_explicit else None
+            if self.state is not None:
+                self.emit(Event("restarted"))
+            self.say(self.system(texts.RESTARTED))
+            self.state = None
+            self.new_session(source, language)
+        elif keyword is Keyword.RESULTS:
+            self.emit(Event("results_requested"))
+            self.say(self.results_text())
+            self.ask_again()
+
+    def help_text(self) -> str:
+        parts: list[str] = []
+        if self.flow.help:
+            parts.append(self.tr.text(self.language, flow_context(self.flow, "help"), self.flow.help))
+        parts.append(
+            self.system(
+                texts.HELP,
+                stop=self.keyword(texts.KEYWORD_STOP),
+                language=self.keyword(texts.KEYWORD_LANGUAGE),
+                restart=self.keyword(texts.KEYWORD_RESTART),
+                erase=self.keyword(texts.KEYWORD_ERASE),
+                results=self.keyword(texts.KEYWORD_RESULTS),
+            )
+        )
+        return "\n\n".join(parts)
+
+    def results_text(self) -> str:
+        feedback = self.ctx.feedback or {}
+        text = feedback.get(self.language) or feedback.get(self.flow.source_language)
+        if not text:
+            return self.system(texts.RESULTS_NONE)
+        return f"{self.system(texts.RESULTS_INTRO)}\n\n{text}"
+
+    # -- time ----------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        state = self.state
+        if state is None or not state.active:
+            return
+        idle_hours = (self.ctx.now - state.last_activity_at) / 3600
+        if idle_hours >= self.flow.expire_after_hours:
+            self.end("expired")
+            self.emit(Event("expired"))
+        elif idle_hours >= self.flow.reminder_after_hours and not state.reminded:
+            self.state = replace(state, reminded=True)
+            self.emit(Event("reminded"))
+            remaining = self.remaining_questions()
+            reminder = self.tr.system(self.language, texts.REMINDER, count=remaining)
+            self.ask_again(prefix=reminder.format(count=remaining, stop=self.keyword(texts.KEYWORD_STOP)))
+
+    def remaining_questions(self) -> int:
+        step = self.current_step()
+        start = self.flow.position(step.id) if step else 0
+        return max(1, sum(1 for later in self.flow.steps[start:] if later.answers))
+
+
+__all__ = ["respond", "visible_choices"]

@@ -1,0 +1,67 @@
+"""Keywords that work at any point, as the whole message, in every language we speak.
+
+The words come from the catalogs (each language's translation of ``keyword_stop`` and
+so on), so a translator adds the words their readers type. Twilio's standard English
+opt-out words are always understood as well, whatever catalogs are loaded, because
+people use them out of habit on every SMS service.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from dialog_flows import texts
+from dialog_flows.matching import keyword_forms, normalise
+from dialog_flows.translations import Translations
+
+MAX_KEYWORD_LENGTH = 40
+
+
+class Keyword(StrEnum):
+    STOP = "stop"
+    HELP = "help"
+    LANGUAGE = "language"
+    RESTART = "restart"
+    ERASE = "erase"
+    RESULTS = "results"
+
+
+_LISTINGS: dict[Keyword, texts.SystemText] = {
+    Keyword.STOP: texts.KEYWORD_STOP,
+    Keyword.HELP: texts.KEYWORD_HELP,
+    Keyword.LANGUAGE: texts.KEYWORD_LANGUAGE,
+    Keyword.RESTART: texts.KEYWORD_RESTART,
+    Keyword.ERASE: texts.KEYWORD_ERASE,
+    Keyword.RESULTS: texts.KEYWORD_RESULTS,
+}
+
+ALWAYS: dict[Keyword, tuple[str, ...]] = {
+    Keyword.STOP: (
+        "stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout",
+        "opt out",
+    ),
+    Keyword.HELP: ("help", "info"),
+    Keyword.LANGUAGE: ("language",),
+    Keyword.RESTART: ("restart", "start over"),
+    Keyword.ERASE: ("delete", "delete my data"),
+    Keyword.RESULTS: ("results",),
+}  # fmt: skip
+
+
+def keyword_table(tr: Translations) -> dict[str, Keyword]:
+    """Every normalised keyword form, in every loaded language, to what it means."""
+    table: dict[str, Keyword] = {}
+    for keyword, words in ALWAYS.items():
+        for word in words:
+            table[normalise(word)] = keyword
+    for keyword, listing in _LISTINGS.items():
+        for translated in sorted(tr.system_everywhere(listing)):
+            for form in keyword_forms(translated):
+                table.setdefault(form, keyword)
+    return table
+
+
+def detect_keyword(text: str, tr: Translations) -> Keyword | None:
+    if not text or len(text) > MAX_KEYWORD_LENGTH:
+        return None
+    return keyword_table(tr).get(normalise(text))
