@@ -1,0 +1,1 @@
+"""Channel adapters, one package per provider, behind one contract (``bots.contract``)."""

@@ -17,11 +17,20 @@ from dialog_flows.loader import FLOW_ID, FlowReader
 from dialog_flows.matching import normalise
 from dialog_flows.model import Campaign, Source
 from dialog_flows.problems import FlowError, Problem
-from dialog_flows.yaml_source import YamlDocument, YamlSourceError, parse_yaml
+from dialog_flows.yaml_source import YamlSourceError, parse_yaml
 
 SOURCE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 KEYWORD = re.compile(r"^[A-Za-zÅÄÖåäö0-9]{2,20}$")
-_CAMPAIGN_KEYS = {"campaign", "title", "keyword", "flow", "default_language", "ends", "sources", "note"}
+_CAMPAIGN_KEYS = {
+    "campaign",
+    "title",
+    "keyword",
+    "flow",
+    "default_language",
+    "ends",
+    "sources",
+    "note",
+}
 _SOURCE_KEYS = {"id", "name", "flow", "note"}
 
 
@@ -34,7 +43,7 @@ def load_campaign_text(text: str | bytes, file: str) -> Campaign:
 
 
 class _CampaignReader(FlowReader):
-    def problem(self, path: Any, message: str, **where: Any) -> None:  # type: ignore[override]
+    def problem(self, path: Any, message: str, **where: Any) -> None:
         where.pop("step", None)
         choice = where.pop("choice", None)
         if choice:
@@ -56,7 +65,11 @@ class _CampaignReader(FlowReader):
         title = self.text(data, "title", ()) or ""
         keyword = self.text(data, "keyword", ()) or ""
         if keyword and not KEYWORD.match(keyword):
-            self.problem(("keyword",), "'keyword' must be one word of 2-20 letters or digits, like TRYGG", field="keyword")
+            self.problem(
+                ("keyword",),
+                "'keyword' must be one word of 2-20 letters or digits, like TRYGG",
+                field="keyword",
+            )
         flow = self.text(data, "flow", ()) or ""
         language = self.text(data, "default_language", (), required=False) or "sv"
         ends = data.get("ends")
@@ -100,7 +113,9 @@ class _CampaignReader(FlowReader):
                 continue
             self.check_keys(raw, _SOURCE_KEYS, path, "a source", choice=source_id)
             if any(source.id.casefold() == source_id.casefold() for source in sources):
-                self.problem((*path, "id"), "this source id is used twice", field="id", choice=source_id)
+                self.problem(
+                    (*path, "id"), "this source id is used twice", field="id", choice=source_id
+                )
                 continue
             name = self.text(raw, "name", path, choice=source_id) or source_id
             flow = self.text(raw, "flow", path, required=False, choice=source_id)

@@ -235,7 +235,7 @@ class _Parser:
     def literal(self, where: str) -> str | int:
         token = self.advance()
         if token.kind == "str":
-            return token.text[1:-1].lower()
+            return token.text[1:-1]
         if token.kind == "int":
             return int(token.text)
         if token.kind in {"name", "word"} and token.text.lower() not in _KEYWORDS:

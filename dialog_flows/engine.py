@@ -23,13 +23,16 @@ from dialog_flows.phone import parse_phone
 from dialog_flows.questions import ask, interpret, reask_values, visible_choices
 from dialog_flows.session import (
     Answer,
+    Awaiting,
     Context,
     Event,
     Inbound,
+    InputKind,
     Option,
     Outgoing,
     SessionState,
     Start,
+    Status,
     Tick,
     Turn,
     UserMessage,
@@ -44,7 +47,7 @@ def respond(flow: Flow, state: SessionState | None, event: Inbound, ctx: Context
     if isinstance(event, Tick):
         run.tick()
     elif isinstance(event, Start):
-        run.start_or_resume(event.source)
+        run.start_or_resume(event.source, event.language)
     else:
         run.message(event)
     return Turn(run.state, tuple(run.messages), tuple(run.events))
@@ -67,11 +70,31 @@ class _Run:
     def language(self) -> str:
         if self.state is not None:
             return self.state.language
-        return match_language(self.ctx.language_hint, self.flow.languages) or self.ctx.default_language
+        return (
+            match_language(self.ctx.language_hint, self.flow.languages) or self.ctx.default_language
+        )
 
-    def say(self, text: str, **fields: object) -> None:
+    def say(
+        self,
+        text: str,
+        *,
+        options: tuple[Option, ...] = (),
+        input: InputKind = "none",
+        step_id: str | None = None,
+        text_hint: str | None = None,
+    ) -> None:
         language = self.language
-        self.messages.append(Outgoing(text=text, language=language, direction=direction(language), **fields))  # type: ignore[arg-type]
+        self.messages.append(
+            Outgoing(
+                text=text,
+                language=language,
+                direction=direction(language),
+                options=options,
+                input=input,
+                step_id=step_id,
+                text_hint=text_hint,
+            )
+        )
 
     def system(self, text: texts.SystemText, **values: object) -> str:
         return self.tr.system(self.language, text).format(**values)
@@ -112,22 +135,27 @@ class _Run:
         else:
             self.advance(0)
 
-    def start_or_resume(self, source: str | None) -> None:
+    def start_or_resume(self, source: str | None, language: str | None) -> None:
+        chosen = language if language in self.flow.languages else None
         if self.state is not None and self.state.active:
             self.touch()
+            if chosen and chosen != self.state.language:
+                self.state = replace(self.state, language=chosen, language_explicit=True)
+                self.emit(Event("language_changed", language=chosen))
             self.say(self.system(texts.WELCOME_BACK))
             self.ask_again()
-        else:
-            language = self.state.language if self.state and self.state.language_explicit else None
-            self.new_session(source, language)
+            return
+        if chosen is None and self.state is not None and self.state.language_explicit:
+            chosen = self.state.language
+        self.new_session(source, chosen)
 
     def touch(self) -> None:
         if self.state is not None:
             self.state = replace(self.state, last_activity_at=self.ctx.now, reminded=False)
 
-    def end(self, status: str) -> None:
+    def end(self, status: Status) -> None:
         assert self.state is not None
-        self.state = replace(self.state, status=status, step_id=None, awaiting=None, selection=())  # type: ignore[arg-type]
+        self.state = replace(self.state, status=status, step_id=None, awaiting=None, selection=())
 
     def advance(self, position: int) -> None:
         """Emit message steps from ``position`` on, and stop at the next question."""
@@ -138,7 +166,9 @@ class _Run:
             if not step.answers:
                 self.messages.append(ask(self.flow, step, self.state, self.tr))
                 continue
-            self.state = replace(self.state, step_id=step.id, awaiting="answer", attempts=0, selection=())
+            self.state = replace(
+                self.state, step_id=step.id, awaiting="answer", attempts=0, selection=()
+            )
             self.messages.append(ask(self.flow, step, self.state, self.tr))
             return
         self.end("completed")
@@ -173,8 +203,16 @@ class _Run:
         if self.state is None:
             self.new_session(None)
             return
-        if not self.state.active:
-            self.say(self.system(texts.ALREADY_DONE, restart=self.keyword(texts.KEYWORD_RESTART), results=self.keyword(texts.KEYWORD_RESULTS)))
+        if self.state.status == "completed":
+            restart, results = (
+                self.keyword(texts.KEYWORD_RESTART),
+                self.keyword(texts.KEYWORD_RESULTS),
+            )
+            self.say(self.system(texts.ALREADY_DONE, restart=restart, results=results))
+            return
+        if not self.state.active:  # stopped, erased or expired: they are writing to us again
+            language = self.state.language if self.state.language_explicit else None
+            self.new_session(None, language)
             return
         self.touch()
         payload = payloads.decode(message.payload) if message.payload else None
@@ -196,7 +234,11 @@ class _Run:
         if message.payload is not None:
             decoded = payloads.decode(message.payload)
             if decoded is None or decoded[0] != step.id:
-                self.messages.append(ask(self.flow, step, self.state, self.tr, prefix=self.system(texts.STALE_BUTTON)))
+                self.messages.append(
+                    ask(
+                        self.flow, step, self.state, self.tr, prefix=self.system(texts.STALE_BUTTON)
+                    )
+                )
                 return
         result = interpret(self.flow, step, self.state, message, self.tr)
         if result.selection is not None:
@@ -217,7 +259,9 @@ class _Run:
             self.say(self.system(texts.SKIPPED_AFTER_ATTEMPTS))
             self.skip(step)
             return
-        hint = self.tr.system(self.language, reask).format(**reask_values(step, self.state, self.tr))
+        hint = self.tr.system(self.language, reask).format(
+            **reask_values(step, self.state, self.tr)
+        )
         self.messages.append(ask(self.flow, step, self.state, self.tr, prefix=hint))
 
     def skip(self, step: Step) -> None:
@@ -257,7 +301,9 @@ class _Run:
         text = self.tr.text(self.language, context, source)
         if prefix:
             text = f"{prefix}\n\n{text}"
-        skip = Option(payloads.SKIP, self.system(texts.SKIP_LABEL), payloads.encode(step.id, payloads.SKIP))
+        skip = Option(
+            payloads.SKIP, self.system(texts.SKIP_LABEL), payloads.encode(step.id, payloads.SKIP)
+        )
         hint = self.system(texts.SKIP_HINT, skip=self.keyword(texts.KEYWORD_SKIP))
         self.say(text, options=(skip,), input="text", step_id=step.id, text_hint=hint)
 
@@ -268,7 +314,10 @@ class _Run:
             return
         skipping = message.payload is not None and message.payload.endswith(payloads.SKIP)
         skip_words = self.tr.system_everywhere(texts.KEYWORD_SKIP)
-        if not skipping and any(normalise(message.text) in {normalise(w) for w in words.split(",")} for words in skip_words):
+        if not skipping and any(
+            normalise(message.text) in {normalise(w) for w in words.split(",")}
+            for words in skip_words
+        ):
             skipping = True
         if skipping:
             self.emit(Event("feedback_opt_in", step_id=step.id, deliver=Delivery.NONE.value))
@@ -285,9 +334,13 @@ class _Run:
                 self.state = replace(self.state, awaiting="answer")
                 self.advance_after(step)
                 return
-            self.ask_address(step, prefix=self.system(texts.REASK_PHONE, skip=self.keyword(texts.KEYWORD_SKIP)))
+            self.ask_address(
+                step, prefix=self.system(texts.REASK_PHONE, skip=self.keyword(texts.KEYWORD_SKIP))
+            )
             return
-        self.emit(Event("feedback_opt_in", step_id=step.id, deliver=Delivery.SMS.value, address=number))
+        self.emit(
+            Event("feedback_opt_in", step_id=step.id, deliver=Delivery.SMS.value, address=number)
+        )
         self.state = replace(self.state, awaiting="answer")
         self.advance_after(step)
 
@@ -319,7 +372,7 @@ class _Run:
             self.show_language_menu(prefix=self.system(texts.REASK_LANGUAGE))
             return
         was_menu_first = self.state.awaiting == "language" and self.state.step_id is None
-        awaiting = "answer" if self.state.step_id is not None else None
+        awaiting: Awaiting | None = "answer" if self.state.step_id is not None else None
         self.state = replace(self.state, language=code, language_explicit=True, awaiting=awaiting)
         self.emit(Event("language_changed", language=code))
         if was_menu_first:
@@ -381,7 +434,9 @@ class _Run:
     def help_text(self) -> str:
         parts: list[str] = []
         if self.flow.help:
-            parts.append(self.tr.text(self.language, flow_context(self.flow, "help"), self.flow.help))
+            parts.append(
+                self.tr.text(self.language, flow_context(self.flow, "help"), self.flow.help)
+            )
         parts.append(
             self.system(
                 texts.HELP,
@@ -416,7 +471,9 @@ class _Run:
             self.emit(Event("reminded"))
             remaining = self.remaining_questions()
             reminder = self.tr.system(self.language, texts.REMINDER, count=remaining)
-            self.ask_again(prefix=reminder.format(count=remaining, stop=self.keyword(texts.KEYWORD_STOP)))
+            self.ask_again(
+                prefix=reminder.format(count=remaining, stop=self.keyword(texts.KEYWORD_STOP))
+            )
 
     def remaining_questions(self) -> int:
         step = self.current_step()

@@ -35,7 +35,9 @@ def flow_context(flow: Flow, field: str) -> str:
 def flow_texts(flow: Flow) -> Iterator[FlowText]:
     yield FlowText(flow_context(flow, "title"), flow.title, "The questionnaire's title", 1)
     if flow.help:
-        yield FlowText(flow_context(flow, "help"), flow.help, "Shown when a person asks for help", 1)
+        yield FlowText(
+            flow_context(flow, "help"), flow.help, "Shown when a person asks for help", 1
+        )
     for step in flow.steps:
         yield FlowText(step_context(flow, step, "text"), step.text, step.note, step.line)
         if step.place is not None:
@@ -45,7 +47,9 @@ def flow_texts(flow: Flow) -> Iterator[FlowText]:
             continue  # its choices are the fixed scale in texts.py
         for choice in step.choices:
             note = choice.note or f"A choice of: {step.text[:60]}"
-            yield FlowText(choice_context(flow, step, choice, "label"), choice.label, note, step.line)
+            yield FlowText(
+                choice_context(flow, step, choice, "label"), choice.label, note, step.line
+            )
             if choice.ask_address:
                 yield FlowText(
                     choice_context(flow, step, choice, "ask_address"),

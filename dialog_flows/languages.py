@@ -58,6 +58,8 @@ def match_language(hint: str | None, offered: tuple[str, ...]) -> str | None:
     if wanted in by_lower:
         return by_lower[wanted]
     base = wanted.split("-")[0]
+    if base in by_lower:  # fa-IR: plain Persian before another region's variant
+        return by_lower[base]
     for code in offered:
         if code.lower().split("-")[0] == base:
             return code

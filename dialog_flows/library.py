@@ -106,7 +106,9 @@ def load_library(
         if key in library.flows:
             other = library.flows[key].source_file
             problems.append(
-                Problem(str(path), 1, f"version {flow.version} is also defined in {other}", flow=flow.id)
+                Problem(
+                    str(path), 1, f"version {flow.version} is also defined in {other}", flow=flow.id
+                )
             )
             continue
         library.flows[key] = flow
@@ -134,12 +136,19 @@ def _check_images(flow: Flow, folder: Path) -> list[Problem]:
     problems = []
     for step in flow.steps:
         for image in (step.image, step.place.image if step.place else None):
-            if image and not image.startswith(("https://", "http://")):
-                if not (folder / image).is_file():
-                    problems.append(
-                        Problem(flow.source_file, step.line, f"image '{image}' is not in {folder}",
-                                flow=flow.id, step=step.id, field="image")
+            if not image or image.startswith(("https://", "http://")):
+                continue
+            if not (folder / image).is_file():
+                problems.append(
+                    Problem(
+                        flow.source_file,
+                        step.line,
+                        f"image '{image}' is not in {folder}",
+                        flow=flow.id,
+                        step=step.id,
+                        field="image",
                     )
+                )
     return problems
 
 
@@ -150,9 +159,14 @@ def _check_languages(library: Library, locales_dir: Path) -> list[Problem]:
         for code in flow.languages[1:]:
             if code not in available:
                 problems.append(
-                    Problem(flow.source_file, 1,
-                            f"language '{code}' is offered but {locales_dir}/{code}/LC_MESSAGES/"
-                            f"{DOMAIN}.po does not exist", flow=flow.id, field="languages")
+                    Problem(
+                        flow.source_file,
+                        1,
+                        f"language '{code}' is offered but {locales_dir}/{code}/LC_MESSAGES/"
+                        f"{DOMAIN}.po does not exist",
+                        flow=flow.id,
+                        field="languages",
+                    )
                 )
     return problems
 
@@ -161,22 +175,40 @@ def _check_campaigns(library: Library) -> list[Problem]:
     problems: list[Problem] = []
     seen_sources: dict[str, str] = {}
     seen_keywords: dict[str, str] = {}
+    seen_ids: dict[str, str] = {}
     for campaign in library.campaigns:
+
         def problem(message: str, field: str) -> None:
-            problems.append(Problem(campaign.source_file, 1, message, campaign=campaign.id, field=field))  # noqa: B023
+            problems.append(
+                Problem(campaign.source_file, 1, message, campaign=campaign.id, field=field)  # noqa: B023
+            )
+
+        if campaign.id in seen_ids:
+            problem(
+                f"campaign {campaign.id} is also defined in {seen_ids[campaign.id]}", "campaign"
+            )
+        seen_ids.setdefault(campaign.id, campaign.source_file)
 
         if campaign.keyword in seen_keywords:
-            problem(f"keyword {campaign.keyword} is also used by {seen_keywords[campaign.keyword]}", "keyword")
+            problem(
+                f"keyword {campaign.keyword} is also used by {seen_keywords[campaign.keyword]}",
+                "keyword",
+            )
         seen_keywords[campaign.keyword] = campaign.id
         main = library.flow(campaign.flow)
         if main is None:
             problem(f"flow '{campaign.flow}' does not exist", "flow")
         elif campaign.default_language not in main.languages:
-            problem(f"default language '{campaign.default_language}' is not offered by flow {main.id}", "default_language")
+            problem(
+                f"default language '{campaign.default_language}' is not offered by flow {main.id}",
+                "default_language",
+            )
         for source in campaign.sources:
             key = source.id.casefold()
             if key in seen_sources and seen_sources[key] != campaign.id:
-                problem(f"source '{source.id}' is also used by campaign {seen_sources[key]}", "sources")
+                problem(
+                    f"source '{source.id}' is also used by campaign {seen_sources[key]}", "sources"
+                )
             seen_sources[key] = campaign.id
             if source.flow is None:
                 continue
@@ -198,13 +230,26 @@ def _check_shared_ids(main: Flow, variant: Flow) -> list[Problem]:
         original = main.step(step.id)
         where = {"flow": variant.id, "step": step.id}
         if original.kind is not step.kind:
-            problems.append(Problem(variant.source_file, step.line,
-                                    f"shares its id with flow {main.id}, where it is a "
-                                    f"{original.kind.value} step, not {step.kind.value}", **where))
+            problems.append(
+                Problem(
+                    variant.source_file,
+                    step.line,
+                    f"shares its id with flow {main.id}, where it is a "
+                    f"{original.kind.value} step, not {step.kind.value}",
+                    **where,
+                )
+            )
         elif step.kind in CHOICE_KINDS:
             extra = {c.id for c in step.choices} - {c.id for c in original.choices}
             if extra:
-                problems.append(Problem(variant.source_file, step.line,
-                                        f"shares its id with flow {main.id}, which has no choices "
-                                        f"{', '.join(sorted(extra))}", field="choices", **where))
+                problems.append(
+                    Problem(
+                        variant.source_file,
+                        step.line,
+                        f"shares its id with flow {main.id}, which has no choices "
+                        f"{', '.join(sorted(extra))}",
+                        field="choices",
+                        **where,
+                    )
+                )
     return problems

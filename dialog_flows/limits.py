@@ -17,15 +17,16 @@ MAX_LABEL_CHARACTERS = 120
 MESSENGER_QUICK_REPLY_TITLE = 20  # longer labels make Messenger fall back to numbered text
 
 
-def check_step_limits(step: Step) -> list[tuple[str, str]]:
-    """Problems as (field, message) pairs; the caller adds file, line and step."""
-    problems: list[tuple[str, str]] = []
+def check_step_limits(step: Step) -> list[tuple[str, str, str | None]]:
+    """Problems as (field, message, choice id or None); the caller adds file, line and step."""
+    problems: list[tuple[str, str, str | None]] = []
     if len(step.text) > MAX_PROMPT_CHARACTERS:
         problems.append(
             (
                 "text",
                 f"the text has {len(step.text)} characters; at most {MAX_PROMPT_CHARACTERS} "
                 "fit in one SMS together with the choices",
+                None,
             )
         )
     system = payloads.SYSTEM_CHOICES if step.answers else ()
@@ -38,6 +39,7 @@ def check_step_limits(step: Step) -> list[tuple[str, str]]:
                     f"step id and choice id '{choice_id}' together take "
                     f"{len(payload.encode())} bytes as button data; Telegram allows "
                     f"{payloads.TELEGRAM_CALLBACK_BYTES}: shorten the ids",
+                    choice_id,
                 )
             )
     for choice in step.choices:
@@ -45,8 +47,8 @@ def check_step_limits(step: Step) -> list[tuple[str, str]]:
             problems.append(
                 (
                     "label",
-                    f"choice '{choice.id}': the label has {len(choice.label)} characters; "
-                    f"at most {MAX_LABEL_CHARACTERS}",
+                    f"the label has {len(choice.label)} characters; at most {MAX_LABEL_CHARACTERS}",
+                    choice.id,
                 )
             )
     return problems

@@ -68,6 +68,7 @@ class FlowReader:
         self.file = file
         self.flow_id: str | None = None
         self.problems: list[Problem] = []
+        self.all_step_ids: set[str] = set()
 
     # -- reporting ---------------------------------------------------------------------
 
@@ -241,6 +242,9 @@ class FlowReader:
         if not isinstance(value, list) or not value:
             self.problem(("steps",), "'steps' must be a list with at least one step", field="steps")
             return []
+        self.all_step_ids = {
+            raw["id"] for raw in value if isinstance(raw, dict) and isinstance(raw.get("id"), str)
+        }
         steps: list[Step] = []
         seen: dict[str, int] = {}
         for index, raw in enumerate(value):
@@ -261,8 +265,17 @@ class FlowReader:
             self.problem(("steps",), "the flow asks no questions", field="steps")
         feedback = [step for step in steps if step.kind is StepKind.FEEDBACK]
         if len(feedback) > 1:
-            self.problem(
-                ("steps",), "a flow may have only one feedback step", step=feedback[1].id
+            # Point at the second feedback step itself, not at the 'steps:' line.
+            self.problems.append(
+                Problem(
+                    self.file,
+                    feedback[1].line,
+                    f"a flow may have only one feedback step; the first is '{feedback[0].id}' "
+                    f"on line {feedback[0].line}",
+                    flow=self.flow_id,
+                    step=feedback[1].id,
+                    field="type",
+                )
             )
         return steps
 
@@ -281,7 +294,7 @@ class FlowReader:
             return None
         where: dict[str, Any] = {"step": step_id}
         try:
-            kind = StepKind(raw.get("type"))
+            kind = StepKind(str(raw.get("type")))
         except ValueError:
             kinds = ", ".join(kind.value for kind in StepKind)
             self.problem((*path, "type"), f"'type' must be one of: {kinds}", field="type", **where)
@@ -310,7 +323,10 @@ class FlowReader:
             if max_length is not None:
                 if not 1 <= max_length <= 5000:
                     self.problem(
-                        (*path, "max_length"), "'max_length' must be 1 to 5000", **where
+                        (*path, "max_length"),
+                        "'max_length' must be 1 to 5000",
+                        field="max_length",
+                        **where,
                     )
                 else:
                     fields["max_length"] = max_length
@@ -326,13 +342,25 @@ class FlowReader:
             line=self.document.line_of(path),
             **fields,
         )
-        for field, message in check_step_limits(step):
-            self.problem((*path, field), message, field=field, **where)
+        raw_choices = raw.get("choices") if kind is not StepKind.PLACE_RATING else None
+        for field, message, choice_id in check_step_limits(step):
+            where_path: Path = (*path, field)
+            if choice_id is not None and isinstance(raw_choices, list):
+                # Name the choice and point at its line: the label or id to shorten is there.
+                index = next(
+                    (
+                        i
+                        for i, c in enumerate(raw_choices)
+                        if isinstance(c, dict) and str(c.get("id")) == choice_id
+                    ),
+                    None,
+                )
+                if index is not None:
+                    where_path = (*path, "choices", index, field)
+            self.problem(where_path, message, field=field, choice=choice_id, **where)
         return step
 
-    def condition(
-        self, raw: dict[str, Any], path: Path, earlier: list[Step], step_id: str
-    ) -> Any:
+    def condition(self, raw: dict[str, Any], path: Path, earlier: list[Step], step_id: str) -> Any:
         source = raw.get("when")
         if source is None:
             return None
@@ -349,13 +377,13 @@ class FlowReader:
         for reference in condition.references:
             target = known.get(reference.step)
             if target is None:
-                later = "a later step or " if reference.step not in known else ""
-                self.problem(
-                    (*path, "when"),
-                    f"condition names '{reference.step}', which is {later}not a step before "
-                    "this one",
-                    **where,
-                )
+                if reference.step == step_id:
+                    why = "this step itself; a condition may only name steps before it"
+                elif reference.step in self.all_step_ids:
+                    why = "a later step; a condition may only name steps before it"
+                else:
+                    why = "not a step in this flow"
+                self.problem((*path, "when"), f"condition names '{reference.step}', {why}", **where)
                 continue
             if not target.answers:
                 self.problem(
@@ -400,7 +428,7 @@ class FlowReader:
                     **where,
                 )
                 continue
-            here = {"step": step_id, "choice": choice_id}
+            here: dict[str, Any] = {"step": step_id, "choice": choice_id}
             allowed = _FEEDBACK_CHOICE_KEYS if kind is StepKind.FEEDBACK else _CHOICE_KEYS
             self.check_keys(raw, allowed, item_path, "a choice", **here)
             if any(choice.id == choice_id for choice in choices):
@@ -413,7 +441,7 @@ class FlowReader:
             deliver, ask_address = None, None
             if kind is StepKind.FEEDBACK:
                 try:
-                    deliver = Delivery(raw.get("deliver"))
+                    deliver = Delivery(str(raw.get("deliver")))
                 except ValueError:
                     self.problem(
                         (*item_path, "deliver"),
@@ -428,7 +456,7 @@ class FlowReader:
         return tuple(choices)
 
     def place(self, value: Any, path: Path, step_id: str) -> Place | None:
-        where = {"step": step_id}
+        where: dict[str, Any] = {"step": step_id}
         if not isinstance(value, dict):
             self.problem(path, "'place' needs a number and a name", field="place", **where)
             return None

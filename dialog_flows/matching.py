@@ -14,8 +14,12 @@ MAX_MATCH_LENGTH = 200  # nothing we match against is longer; skip work on huge 
 
 # Arabic letters people type interchangeably. Alef forms with hamza lose their mark in
 # the NFKD step below; these are the variants that are separate letters.
-_ARABIC_FOLD = str.maketrans({"ى": "ي", "ة": "ه", "ـ": None, "ؤ": "و", "ئ": "ي"})
-_SEPARATORS = re.compile(r"[\s,;/+&]+|\b(?:och|and|و)\b")
+# Persian keyboards type ی and ک where Arabic ones type ي and ك: the same letters to a reader.
+# Turkish ı is what "I" casefolds to on a Turkish keyboard, so YARDIM and yardım match.
+_LETTER_FOLD = str.maketrans(
+    {"ى": "ي", "ی": "ي", "ک": "ك", "ة": "ه", "ـ": None, "ؤ": "و", "ئ": "ي", "ı": "i"}
+)
+_SEPARATORS = re.compile(r"[\s,;/+&،؛]+|\b(?:och|and|و)\b")
 _PUNCTUATION_CATEGORIES = ("P", "S", "C", "Z")
 
 
@@ -32,7 +36,7 @@ def normalise(text: str) -> str:
             kept.append(" ")
         else:
             kept.append(char)
-    folded = "".join(kept).translate(_ARABIC_FOLD)
+    folded = "".join(kept).translate(_LETTER_FOLD)
     return " ".join(folded.split())
 
 
@@ -54,7 +58,7 @@ def parse_integer(text: str) -> int | None:
 
 
 def parse_integer_list(text: str) -> list[int] | None:
-    """"1,3", "1 3", "1 och 3" -> [1, 3]; None when any part is not a number."""
+    """ "1,3", "1 3", "1 och 3" -> [1, 3]; None when any part is not a number."""
     parts = [part for part in _SEPARATORS.split(text.strip()) if part]
     if not parts or len(parts) > 30:
         return None
@@ -68,9 +72,9 @@ def parse_integer_list(text: str) -> list[int] | None:
 
 
 def keyword_forms(listing: str) -> list[str]:
-    """"STOPP, AVSLUTA" -> ["stopp", "avsluta"] in normalised form."""
+    """ "STOPP, AVSLUTA" -> ["stopp", "avsluta"] in normalised form."""
     return [form for form in (normalise(word) for word in listing.split(",")) if form]
 
 
 def first_keyword(listing: str) -> str:
-    return listing.split(",")[0].strip() or listing
+    return listing.split(",", maxsplit=1)[0].strip() or listing

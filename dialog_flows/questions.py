@@ -96,7 +96,9 @@ def ask(
         done = tr.system(language, texts.DONE_LABEL)
         text = f"{text}\n{tr.system(language, texts.MULTIPLE_HINT)}"
         hint = tr.system(language, texts.MULTIPLE_TEXT_HINT)
-        options.append(Option(id=payloads.DONE, label=done, payload=payloads.encode(step.id, payloads.DONE)))
+        options.append(
+            Option(id=payloads.DONE, label=done, payload=payloads.encode(step.id, payloads.DONE))
+        )
     if step.optional and step.show_skip:
         options.append(
             Option(
@@ -140,7 +142,9 @@ def interpret(
         return _choice_payload(step, state, choices, choice_id)
     text = message.text.strip()
     if not text:
-        return Interpretation(reask=texts.REASK_NOT_TEXT if message.has_attachment else _reask_for(step))
+        return Interpretation(
+            reask=texts.REASK_NOT_TEXT if message.has_attachment else _reask_for(step)
+        )
     if step.optional and _is_keyword(text, texts.KEYWORD_SKIP, tr):
         return Interpretation(skip=True)
     if step.kind is StepKind.TEXT:
@@ -167,7 +171,11 @@ def _choice_payload(
     step: Step, state: SessionState, choices: tuple[Choice, ...], choice_id: str
 ) -> Interpretation:
     if choice_id == payloads.SKIP:
-        return Interpretation(skip=True) if step.optional else Interpretation(reask=texts.REASK_REQUIRED)
+        return (
+            Interpretation(skip=True)
+            if step.optional
+            else Interpretation(reask=texts.REASK_REQUIRED)
+        )
     if step.kind is StepKind.MULTIPLE_CHOICE:
         if choice_id == payloads.DONE:
             if not state.selection:

@@ -90,9 +90,11 @@ class SessionState:
 
 @dataclass(frozen=True)
 class Start:
-    """A person arrives: /start SOURCE, an m.me ref, an SMS keyword, a web chat link."""
+    """A person arrives: /start SOURCE, an m.me ref, an SMS keyword, a web chat link.
+    ``language`` is an explicit choice (a language picker), not a hint."""
 
     source: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,3 +171,14 @@ class Turn:
 
     def event(self, kind: EventKind) -> Event | None:
         return next((event for event in self.events if event.kind == kind), None)
+
+
+def outgoing_to_dict(message: Outgoing) -> dict[str, Any]:
+    """JSON form of a message, as the outbox stores it."""
+    return asdict(message)
+
+
+def outgoing_from_dict(data: Mapping[str, Any]) -> Outgoing:
+    values = dict(data)
+    values["options"] = tuple(Option(**option) for option in values.get("options", ()))
+    return Outgoing(**values)

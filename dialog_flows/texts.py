@@ -54,11 +54,15 @@ RATING_YELLOW = T("trygg:rating_yellow", "Ingen åsikt")
 RATING_RED = T("trygg:rating_red", "Otryggt")
 PLACE_HEADING = T("trygg:place_heading", "Plats {number}: {name}")
 MULTIPLE_HINT = T("trygg:multiple_hint", "Du kan välja flera.")
-MULTIPLE_TEXT_HINT = T("trygg:multiple_text_hint", "Svara med en eller flera siffror, till exempel 1,3.")
+MULTIPLE_TEXT_HINT = T(
+    "trygg:multiple_text_hint", "Svara med en eller flera siffror, till exempel 1,3."
+)
 SKIP_HINT = T("trygg:skip_hint", "Vill du hoppa över frågan? Skriv {skip}.")
 
 # -- re-asks -----------------------------------------------------------------------------
-REASK_CHOICE = T("trygg:reask_choice", "Jag förstod inte svaret. Svara med en siffra från 1 till {count}.")
+REASK_CHOICE = T(
+    "trygg:reask_choice", "Jag förstod inte svaret. Svara med en siffra från 1 till {count}."
+)
 REASK_MULTIPLE = T(
     "trygg:reask_multiple",
     "Jag förstod inte svaret. Svara med en eller flera siffror, till exempel 1,3.",
@@ -75,7 +79,9 @@ REASK_PHONE = T(
     "Det ser inte ut som ett mobilnummer. Skriv till exempel 070 123 45 67, eller {skip}.",
 )
 REASK_LANGUAGE = T("trygg:reask_language", "Svara med en siffra från listan.")
-REASK_REQUIRED = T("trygg:reask_required", "Den här frågan behöver ett svar för att vi ska kunna gå vidare.")
+REASK_REQUIRED = T(
+    "trygg:reask_required", "Den här frågan behöver ett svar för att vi ska kunna gå vidare."
+)
 SKIPPED_AFTER_ATTEMPTS = T("trygg:skipped_after_attempts", "Vi hoppar över den frågan.")
 STALE_BUTTON = T("trygg:stale_button", "Den frågan är redan besvarad. Här är frågan vi är på nu:")
 

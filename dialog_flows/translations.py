@@ -53,13 +53,18 @@ class LanguageCatalog:
             if isinstance(message.id, tuple | list):
                 forms = tuple(message.string or ())
                 msgid = message.id[0]
-                if forms and all(forms) and all(
-                    placeholders(form) == placeholders(msgid) for form in forms
+                if (
+                    forms
+                    and all(forms)
+                    and all(placeholders(form) == placeholders(msgid) for form in forms)
                 ):
                     plural[(message.context, msgid)] = forms
-            elif isinstance(message.string, str) and message.string.strip():
-                if placeholders(message.string) == placeholders(message.id):
-                    singular[(message.context, message.id)] = message.string
+            elif (
+                isinstance(message.string, str)
+                and message.string.strip()
+                and placeholders(message.string) == placeholders(message.id)
+            ):
+                singular[(message.context, message.id)] = message.string
         # The Plural-Forms expression comes from CLDR via Babel when a catalog is made;
         # gettext compiles it without eval of arbitrary code (it parses C syntax only).
         plural_index = gettext.c2py(catalog.plural_expr or "(n != 1)")
@@ -103,10 +108,16 @@ class Translations:
         catalog = self.catalogs.get(language)
         return bool(catalog and catalog.lookup(context, source) is not None)
 
+    def is_translated_plural(self, language: str, context: str | None, source: str) -> bool:
+        catalog = self.catalogs.get(language)
+        return bool(catalog and catalog.plural.get((context, source)))
+
     def system(self, language: str, text: SystemText, count: int | None = None) -> str:
         if text.plural is not None and count is not None:
             catalog = self.catalogs.get(language)
-            translated = catalog.lookup_plural(text.context, text.source, count) if catalog else None
+            translated = (
+                catalog.lookup_plural(text.context, text.source, count) if catalog else None
+            )
             if translated is not None:
                 return translated
             return text.source if count == 1 else text.plural

@@ -11,6 +11,7 @@ deep nesting, very large files and tags.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,35 +49,61 @@ class YamlDocument:
 
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors and aliases while composing."""
+    """SafeLoader that refuses anchors, aliases and deep nesting while composing."""
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
-        event = self.peek_event()
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1 if event.start_mark is not None else 0
+        if self._depth > MAX_DEPTH:
+            # Checked here, not only in _convert: PyYAML composes recursively, so
+            # "[[[[..." a few hundred levels deep would otherwise raise RecursionError.
+            raise YamlSourceError(
+                f"the file is nested more than {MAX_DEPTH} levels deep",
+                line,
+            )
         if isinstance(event, yaml.AliasEvent):
             raise YamlSourceError(
                 "anchors and aliases (& and *) are not allowed in flow files; "
                 "write the text out in full",
-                event.start_mark.line + 1,
+                line,
             )
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             raise YamlSourceError(
                 f"anchor '&{anchor}' is not allowed in flow files; write the text out in full",
-                event.start_mark.line + 1,
+                line,
             )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        self._depth += 1
+        try:
+            node: Node | None = super().compose_node(parent, index)
+            return node
+        finally:
+            self._depth -= 1
 
 
 def parse_yaml(text: str | bytes) -> YamlDocument:
     """Parse one YAML document into plain dicts, lists and scalars with line numbers."""
-    if len(text) > MAX_FILE_BYTES:
+    # A str is measured in UTF-8 bytes too: 'ö' counts twice, as it does in the file.
+    if len(text) > MAX_FILE_BYTES or (
+        isinstance(text, str) and len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES
+    ):
         raise YamlSourceError(f"the file is larger than {MAX_FILE_BYTES // 1024} KiB")
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise YamlSourceError(f"the file is not UTF-8 (byte {exc.start})") from None
-    loader = _NoAliasLoader(text)
+    try:
+        loader = _NoAliasLoader(text)
+    except yaml.reader.ReaderError as exc:
+        # The reader checks every character before parsing starts, outside the try below.
+        line = text.count("\n", 0, exc.position) + 1
+        raise YamlSourceError(
+            f"invalid YAML: the character #x{exc.character:04x} is not allowed in a flow file",
+            line,
+        ) from None
     try:
         root = loader.get_single_node()
     except YamlSourceError:
@@ -119,13 +146,15 @@ def _convert(node: Node, path: Path, lines: dict[Path, int], depth: int) -> Any:
         return result
     if isinstance(node, SequenceNode):
         return [
-            _convert(item, (*path, index), lines, depth + 1) for index, item in enumerate(node.value)
+            _convert(item, (*path, index), lines, depth + 1)
+            for index, item in enumerate(node.value)
         ]
     if isinstance(node, ScalarNode):
         return _scalar(node)
     raise YamlSourceError("unsupported YAML node", node.start_mark.line + 1)  # pragma: no cover
 
 
+_PLAIN_NUMBER = re.compile(r"^[-+]?(0|[1-9][0-9]*)(\.[0-9]+)?$")
 _SAFE_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -139,6 +168,12 @@ def _scalar(node: ScalarNode) -> Any:
     if node.tag == "tag:yaml.org,2002:bool" and node.value.lower() not in ("true", "false"):
         # YAML 1.1 reads yes/no/on/off as booleans, so a choice with "id: no" would
         # silently become False. Only true and false are booleans in flow files.
+        return node.value
+    if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and not _PLAIN_NUMBER.match(
+        node.value
+    ):
+        # YAML 1.1 also reads 30_44 as 3044, 013 as 11 and 1:30 as 90. Ids such as an
+        # age group "30_44" must stay as written, so only plain decimals are numbers.
         return node.value
     if node.tag not in _SAFE_TAGS:
         # Timestamps and binary become plain text: staff write dates as text anyway,

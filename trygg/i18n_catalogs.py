@@ -27,15 +27,27 @@ DRAFT_HEADER = "DRAFT: machine-assisted draft awaiting review by a native speake
 
 
 def build_template(flow_paths: list[Path], root: Path) -> Catalog:
-    template = Catalog(project=PROJECT, version="1", domain=DOMAIN, fuzzy=False,
-                       creation_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    template = Catalog(
+        project=PROJECT,
+        version="1",
+        domain=DOMAIN,
+        fuzzy=False,
+        creation_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
     texts_file = Path(texts.__file__)
     for line, message, comments, context in extract_from_file(
-        "python", str(texts_file), keywords=PYTHON_KEYWORDS, comment_tags=COMMENT_TAGS,
+        "python",
+        str(texts_file),
+        keywords=PYTHON_KEYWORDS,
+        comment_tags=COMMENT_TAGS,
         strip_comment_tags=True,
     ):
-        template.add(message, locations=[(_relative(texts_file, root), line)],
-                     auto_comments=comments, context=context)
+        template.add(
+            message,
+            locations=[(_relative(texts_file, root), line)],
+            auto_comments=comments,
+            context=context,
+        )
     for path in flow_files(flow_paths):
         with path.open("rb") as handle:
             for line, _, (context, msgid), comments in extract_flow(handle, (), (), {}):
@@ -78,8 +90,9 @@ def init_catalog(template: Catalog, locales_dir: Path, language: str, draft: boo
     path = catalog_path(locales_dir, language)
     if path.exists():
         raise FileExistsError(path)
-    catalog = Catalog(locale=language.replace("-", "_"), domain=DOMAIN, project=PROJECT,
-                      version="1", fuzzy=False)
+    catalog = Catalog(
+        locale=language.replace("-", "_"), domain=DOMAIN, project=PROJECT, version="1", fuzzy=False
+    )
     catalog.update(template)
     if draft:
         catalog.header_comment = f"# {DRAFT_HEADER}\n" + catalog.header_comment

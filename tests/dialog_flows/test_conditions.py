@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -408,9 +409,12 @@ def nesting(node: Any) -> int:
     return 0
 
 
-def render(node: Any, draw: st.DrawFn, parent: int = 0) -> str:
+Draw = Callable[[st.SearchStrategy[Any]], Any]
+
+
+def render(node: Any, draw: Draw, parent: int = 0) -> str:
     def keyword(word: str) -> str:
-        return draw(st.sampled_from([word, word.upper(), word.capitalize()]))
+        return str(draw(st.sampled_from([word, word.upper(), word.capitalize()])))
 
     def literal(value: Any) -> str:
         if isinstance(value, tuple):
@@ -418,7 +422,7 @@ def render(node: Any, draw: st.DrawFn, parent: int = 0) -> str:
         if isinstance(value, int):
             return str(value)
         quote = draw(st.sampled_from(['"', "'"]))
-        return quote + value + quote
+        return f"{quote}{value}{quote}"
 
     if isinstance(node, Answered):
         text = f"{keyword('answered')}({node.step})"
@@ -472,12 +476,10 @@ def reference_eval(node: Any, answers: dict[str, Any]) -> bool:
         return any(same(e, v) for e in elements for v in node.value)
     if not isinstance(answer, int):
         return False
-    return {
-        "<": answer < node.value,
-        "<=": answer <= node.value,
-        ">": answer > node.value,
-        ">=": answer >= node.value,
-    }[node.op]
+    limit: int = node.value
+    return {"<": answer < limit, "<=": answer <= limit, ">": answer > limit, ">=": answer >= limit}[
+        node.op
+    ]
 
 
 answer_dicts = st.dictionaries(
@@ -486,7 +488,7 @@ answer_dicts = st.dictionaries(
 )
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data(), expressions, answer_dicts)
 def test_generated_expressions_match_reference(
     data: st.DataObject, node: Any, answers: dict[str, Any]

@@ -1,0 +1,134 @@
+"""Tables. People (contacts) and answers (respondents) are kept apart on purpose.
+
+- A **contact** is a channel address, encrypted, found by a keyed hash. It carries what
+  the channel and the återkoppling (feedback of results) need: language, opt-in, the time
+  of the last inbound message (messaging windows).
+- A **respondent** is a random id with the answers of one dialog. While the dialog runs, a
+  **dialog** row links the two; when it ends, that row is deleted and nothing links them.
+- The **outbox** holds every message to send, with its own encrypted copy of the address,
+  wiped once the message is finished, so an erased contact's last confirmation still
+  goes out and nothing lingers after.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite's INTEGER PRIMARY KEY is 64-bit and autoincrements only under that exact name.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads this class attribute)
+        dict[str, Any]: JSON,
+        dt.datetime: DateTime(timezone=True),
+    }
+
+
+class FlowSnapshot(Base):
+    """Each flow version's source as first served, so a session started on it can finish
+    on it after the files change."""
+
+    __tablename__ = "flow_snapshots"
+    flow_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_text: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[dt.datetime]
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("channel", "address_hash"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address_hash: Mapped[str] = mapped_column(String(64))
+    address_enc: Mapped[str | None] = mapped_column(Text)
+    campaign_id: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16))
+    feedback_wanted: Mapped[bool] = mapped_column(default=False)
+    unreachable: Mapped[bool] = mapped_column(default=False)
+    last_inbound_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+    # The ended dialog's state without answers or source (SessionState.ended), so a
+    # person who writes again after finishing is told so instead of starting over.
+    ended_state: Mapped[dict[str, Any] | None]
+
+
+class Dialog(Base):
+    """A dialog in progress: the only link between a contact and a respondent."""
+
+    __tablename__ = "dialogs"
+    contact_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    respondent_id: Mapped[str] = mapped_column(String(32), index=True)
+    state: Mapped[dict[str, Any]]
+    updated_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class Respondent(Base):
+    __tablename__ = "respondents"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(40), index=True)
+    flow_id: Mapped[str] = mapped_column(String(40))
+    flow_version: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime]
+    completed_at: Mapped[dt.datetime | None]
+    ended_at: Mapped[dt.datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    last_step: Mapped[str | None] = mapped_column(String(40))  # where people drop out
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    respondent_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[dict[str, Any]]  # {"v": ...}: a choice id, a list of ids, text or a number
+    answered_at: Mapped[dt.datetime]
+
+
+class InboundKey(Base):
+    """A provider's delivery id (update_id, MessageSid, mid): acted on once."""
+
+    __tablename__ = "inbound_keys"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "priority", "next_attempt_at"),
+        Index("ix_outbox_recipient", "recipient_key", "id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient_key: Mapped[str] = mapped_column(String(64))  # the contact's address hash
+    address_enc: Mapped[str | None] = mapped_column(Text)  # wiped when finished
+    message: Mapped[dict[str, Any]]  # the neutral Outgoing, as JSON
+    # pending -> sending -> sent (-> delivered) | failed | cancelled; waiting: a closed window
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    priority: Mapped[int] = mapped_column(default=0)  # 0: live dialogs, 10: broadcasts
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime]
+    lease_until: Mapped[dt.datetime | None]
+    provider_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]]

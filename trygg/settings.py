@@ -1,0 +1,31 @@
+"""Configuration from the environment (names fixed by shared/CONTRACT.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dialog_flows.library import DEFAULT_FLOWS_DIR, DEFAULT_LOCALES_DIR
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRYGG_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./trygg.db"
+    secret_key: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    flows_dir: Path = DEFAULT_FLOWS_DIR
+    locales_dir: Path = DEFAULT_LOCALES_DIR
+
+    telegram_token: str | None = None
+    telegram_secret: str | None = None
+    telegram_api: str = "https://api.telegram.org"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+    twilio_api: str = "https://api.twilio.com"
+    facebook_page_token: str | None = None
+    facebook_app_secret: str | None = None
+    facebook_verify_token: str | None = None
+    facebook_api: str = "https://graph.facebook.com"
