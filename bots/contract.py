@@ -33,7 +33,8 @@ class Outcome(StrEnum):
     SENT = "sent"
     RETRY = "retry"  # temporary: rate limit, 5xx, timeout
     FAILED = "failed"  # permanent for this message: malformed, rejected
-    UNREACHABLE = "unreachable"  # permanent for the person: blocked, opted out, gone
+    UNREACHABLE = "unreachable"  # permanent for the person: blocked the bot, gone
+    OPTED_OUT = "opted_out"  # the person opted out at the provider (Twilio 21610): erase them
     WAITING = "waiting"  # outside the provider's messaging window; send after their next message
 
 

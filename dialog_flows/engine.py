@@ -53,6 +53,14 @@ def respond(flow: Flow, state: SessionState | None, event: Inbound, ctx: Context
     return Turn(run.state, tuple(run.messages), tuple(run.events))
 
 
+def current_prompt(flow: Flow, state: SessionState, ctx: Context) -> tuple[Outgoing, ...]:
+    """The question a session waits on, asked again without changing anything: for a web
+    chat page that was reloaded."""
+    run = _Run(flow, state, ctx)
+    run.ask_again()
+    return tuple(run.messages)
+
+
 class _Run:
     """One turn's work, accumulating messages and events."""
 
@@ -481,4 +489,4 @@ class _Run:
         return max(1, sum(1 for later in self.flow.steps[start:] if later.answers))
 
 
-__all__ = ["respond", "visible_choices"]
+__all__ = ["current_prompt", "respond", "visible_choices"]

@@ -34,6 +34,7 @@ class Library:
     flows: dict[tuple[str, int], Flow] = field(default_factory=dict)
     campaigns: tuple[Campaign, ...] = ()
     translations: Translations = field(default_factory=Translations)
+    sources: dict[tuple[str, int], str] = field(default_factory=dict)  # each flow's YAML text
 
     def flow(self, flow_id: str, version: int | None = None) -> Flow | None:
         if version is not None:
@@ -112,6 +113,7 @@ def load_library(
             )
             continue
         library.flows[key] = flow
+        library.sources[key] = raw.decode("utf-8")
         problems.extend(_check_images(flow, path.parent))
     library.campaigns = tuple(campaigns)
     translations, catalog_problems = load_catalogs(locales_dir)

@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -47,7 +47,8 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def open_database(url: str, *, echo: bool = False) -> Database:
+def open_database(url: str, *, echo: bool = False, schema: str | None = None) -> Database:
+    """``schema`` (PostgreSQL) puts every table in that schema: tests use one each."""
     parsed = make_url(url)
     options: dict[str, Any] = {"echo": echo}
     if parsed.drivername.startswith("sqlite"):
@@ -57,6 +58,8 @@ def open_database(url: str, *, echo: bool = False) -> Database:
         options["connect_args"] = {"timeout": 30}
     else:
         options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        if schema is not None:
+            options["connect_args"] = {"server_settings": {"search_path": schema}}
     engine = create_async_engine(url, **options)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
@@ -96,6 +99,9 @@ async def migrate(database: Database) -> None:
         command.upgrade(config, "head")
 
     async with database.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several processes may start at once; one migrates, the others wait for it.
+            await connection.execute(text("SELECT pg_advisory_xact_lock(774411)"))
         await connection.run_sync(upgrade)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
 from dialog_flows.library import Library, load_library
 from dialog_flows.loader import load_flow_text
 from dialog_flows.model import Flow
+from trygg.service.runtime import Runtime
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +26,42 @@ def make_flow() -> Callable[[str], Flow]:
         return load_flow_text(textwrap.dedent(yaml_text), file)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """SQLAlchemy URL of the throwaway PostgreSQL 15 database that scripts/test starts."""
+    url = os.environ.get("TRYGG_TEST_POSTGRES_URL")
+    if url:
+        return url
+    message = (
+        "TRYGG_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts a "
+        "throwaway PostgreSQL cluster (scripts/postgres-cluster) and sets it"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; in CI, skipping the PostgreSQL tests is a failure", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage and service test runs on both databases."""
+    if request.param == "sqlite":
+        from tests.service_helpers import sqlite_url
+
+        return sqlite_url(tmp_path)
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def runtime(database_url: str) -> AsyncIterator[Runtime]:
+    """A real runtime (shipped flows, migrated database, vault) with a movable clock."""
+    from tests.service_helpers import Clock, drop_runtime, make_runtime
+
+    clock = Clock()
+    built = await make_runtime(database_url, clock)
+    try:
+        yield built
+    finally:
+        await drop_runtime(built)

@@ -12,7 +12,8 @@ from rich.table import Table
 from dialog_flows.library import Library, load_library
 from dialog_flows.lint import lint_library
 from dialog_flows.problems import FlowError
-from trygg import i18n_catalogs
+from trygg import cli_service, i18n_catalogs
+from trygg.cli_service import run_console_chat
 from trygg.settings import Settings
 
 app = typer.Typer(
@@ -188,8 +189,6 @@ def chat(
     source: Annotated[str | None, typer.Option("--source", help="Source id, e.g. badet.")] = None,
 ) -> None:
     """Take the questionnaire in the terminal."""
-    from trygg.console import ConsoleChat  # noqa: PLC0415 (keeps `trygg --help` fast)
-
     library = _library()
     try:
         campaign = library.campaign()
@@ -204,7 +203,13 @@ def chat(
     if lang and flow and lang not in flow.languages:
         err.print(f"flow {flow.id} does not speak '{lang}'; it speaks {', '.join(flow.languages)}")
         raise typer.Exit(2)
-    ConsoleChat(library, language=lang, source=source).run()
+    run_console_chat(lang, source)
+
+
+app.command("serve")(cli_service.serve)
+app.command("worker")(cli_service.worker)
+app.command("migrate")(cli_service.migrate_command)
+app.command("retention")(cli_service.retention)
 
 
 def main() -> None:

@@ -1,21 +1,20 @@
-"""``trygg chat``: the questionnaire in a terminal, through the same engine as every channel.
+"""``trygg chat``: the questionnaire in a terminal, through the same engine, inbound path
+and database as every other channel (channel ``console``).
 
-Staff use it to try a flow, and a person without any app can take part at a library
-computer. Until the storage layer exists the answers live in memory and are printed as
-JSON when the dialog ends.
+Staff use it to try a flow; a person without any app can take part at a library
+computer. Each run is a new console contact, so answers from two runs never mix.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
+import secrets
+from collections.abc import Awaitable, Callable
 
-from dialog_flows.campaigns import parse_keyword_entry
-from dialog_flows.engine import respond
-from dialog_flows.library import Library
+from bots.contract import InboundMessage
 from dialog_flows.render_text import render_plain
-from dialog_flows.session import Context, SessionState, Start, Turn, UserMessage
+from dialog_flows.session import SessionState
+from trygg.service.dialogs import DialogService, Handled
 
 CHANNEL = "console"
 
@@ -23,63 +22,49 @@ CHANNEL = "console"
 class ConsoleChat:
     def __init__(
         self,
-        library: Library,
+        dialogs: DialogService,
         *,
         language: str | None = None,
         source: str | None = None,
-        read: Callable[[], str] = input,
+        read: Callable[[], Awaitable[str]],
         write: Callable[[str], None] = print,
-        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.library = library
-        self.campaign = library.campaign()
+        self.dialogs = dialogs
         self.language = language
         self.source = source
         self.read = read
         self.write = write
-        self.clock = clock
+        self.address = "console-" + secrets.token_hex(8)
         self.state: SessionState | None = None
         self.answers: dict[str, object] = {}
 
-    def context(self) -> Context:
-        return Context(
-            now=self.clock(),
-            channel=CHANNEL,
-            translations=self.library.translations,
-            default_language=self.campaign.default_language,
-        )
-
-    def flow_for_state(self) -> str:
-        return self.state.flow_id if self.state else self.campaign.flow_for(self.source)
-
-    def step(self, event: Start | UserMessage) -> Turn:
-        if self.state is not None and self.state.active:
-            flow = self.library.flow(self.state.flow_id, self.state.flow_version)
-        else:
-            flow = self.library.flow(self.campaign.flow_for(self.source))
-        assert flow is not None  # the library checked that campaigns name existing flows
-        turn = respond(flow, self.state, event, self.context())
-        self.state = turn.state
-        if turn.state is not None:
-            self.answers = dict(turn.state.answers) or self.answers
-        for message in turn.messages:
-            self.write(render_plain(message))
+    async def send(self, message: InboundMessage) -> Handled:
+        handled = await self.dialogs.handle(message)
+        if handled.state is not None:
+            self.state = handled.state
+            if handled.state.answers or handled.state.status == "erased":
+                self.answers = dict(handled.state.answers)
+        for outgoing in handled.messages:
+            self.write(render_plain(outgoing))
             self.write("")
-        return turn
+        return handled
 
-    def run(self) -> SessionState | None:
-        self.step(Start(self.source, self.language))
+    async def run(self) -> SessionState | None:
+        await self.send(
+            InboundMessage(
+                channel=CHANNEL,
+                address=self.address,
+                start=True,
+                start_source=self.source,
+                language=self.language,
+            )
+        )
         while self.state is not None and self.state.active:
             try:
-                line = self.read()
+                line = await self.read()
             except (EOFError, KeyboardInterrupt):
                 break
-            entry = parse_keyword_entry(line, self.library.campaigns)
-            if entry is not None:
-                self.source = entry.source.id if entry.source else None
-                self.step(Start(self.source))
-            else:
-                self.step(UserMessage(line))
+            await self.send(InboundMessage(channel=CHANNEL, address=self.address, text=line))
         if self.state is not None and not self.state.active:
             summary = {
                 "status": self.state.status,
@@ -87,7 +72,7 @@ class ConsoleChat:
                 "flow_version": self.state.flow_version,
                 "language": self.state.language,
                 "source": self.state.source,
-                "answers": self.answers if self.state.status != "erased" else {},
+                "answers": self.answers,
             }
             self.write(json.dumps(summary, ensure_ascii=False, indent=2))
         return self.state

@@ -1,0 +1,166 @@
+"""The delivery worker: sends the outbox through the channel adapters.
+
+Temporary errors are retried with exponential backoff (or when the provider says);
+permanent ones stop at once. A person who blocked the bot is marked unreachable; a
+person who opted out at the provider is erased like one who wrote STOPP. Live dialog
+replies (priority 0) are claimed before broadcast traffic. Sends are paced by each
+channel's rate and by a minimum interval between two messages to one person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bots.contract import ChannelSender, Outcome, SendResult
+from dialog_flows.session import outgoing_from_dict
+from storage import outbox
+from storage import repositories as repo
+from storage.models import Contact
+from trygg.service.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+MAX_BACKOFF_SECONDS = 15 * 60
+
+
+class RateLimiter:
+    """A token bucket: at most ``rate`` sends a second, in bursts of up to one second's."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.updated = time.monotonic()
+        self.lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self.lock:
+            while True:
+                now = time.monotonic()
+                self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                await asyncio.sleep((1 - self.tokens) / self.rate)
+
+
+def backoff(attempts: int) -> float:
+    base = min(MAX_BACKOFF_SECONDS, 2 ** min(attempts, 20))
+    return float(base * random.uniform(0.8, 1.2))
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        runtime: Runtime,
+        senders: Mapping[str, ChannelSender],
+        *,
+        batch_size: int = 50,
+        lease: dt.timedelta = dt.timedelta(seconds=120),
+    ) -> None:
+        self.runtime = runtime
+        self.senders = dict(senders)
+        self.batch_size = batch_size
+        self.lease = lease
+        self.limiters = {
+            name: RateLimiter(sender.rate_per_second) for name, sender in self.senders.items()
+        }
+        self.last_sent: dict[str, float] = {}
+
+    async def run_once(self) -> int:
+        """Claim one batch, send it, record the outcomes. Returns how many were claimed."""
+        if not self.senders:
+            return 0
+        now = self.runtime.clock()
+        async with self.runtime.database.sessions() as session, session.begin():
+            await outbox.recover_expired_leases(session, now)
+            claimed = await outbox.claim_due(
+                session, self.senders.keys(), now, limit=self.batch_size, lease=self.lease
+            )
+        if not claimed:
+            return 0
+        results = await asyncio.gather(*(self._send(item) for item in claimed))
+        async with self.runtime.database.sessions() as session, session.begin():
+            for item, result in zip(claimed, results, strict=True):
+                await self._record(session, item, result)
+        return len(claimed)
+
+    async def run(self, stop: asyncio.Event, idle_seconds: float = 0.5) -> None:
+        while not stop.is_set():
+            try:
+                busy = await self.run_once()
+            except Exception:  # the database may be restarting: keep the worker alive
+                log.exception("delivery round failed; retrying")
+                busy = 0
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle_seconds)
+
+    async def _send(self, item: outbox.Claimed) -> SendResult:
+        sender = self.senders[item.channel]
+        if item.address_enc is None:
+            return SendResult(Outcome.FAILED, error="no address (erased)")
+        wait = (
+            self.last_sent.get(item.recipient_key, 0.0)
+            + sender.recipient_interval
+            - time.monotonic()
+        )
+        if wait > 0:
+            await asyncio.sleep(wait)
+        await self.limiters[item.channel].acquire()
+        self.last_sent[item.recipient_key] = time.monotonic()
+        try:
+            address = self.runtime.vault.decrypt(item.address_enc)
+            return await sender.send(address, outgoing_from_dict(item.message))
+        except Exception as exc:  # an adapter bug or a network error: try again later
+            log.warning("send %s on %s raised %s", item.id, item.channel, type(exc).__name__)
+            return SendResult(Outcome.RETRY, error=f"{type(exc).__name__}: {exc}"[:500])
+
+    async def _record(
+        self, session: AsyncSession, item: outbox.Claimed, result: SendResult
+    ) -> None:
+        now = self.runtime.clock()
+        if result.outcome is Outcome.SENT:
+            await outbox.mark_sent(session, item.id, result.provider_message_id, now)
+        elif result.outcome is Outcome.RETRY and item.attempts < MAX_ATTEMPTS:
+            delay = max(result.retry_after or 0.0, backoff(item.attempts))
+            await outbox.mark_retry(
+                session, item.id, now + dt.timedelta(seconds=delay), result.error
+            )
+        elif result.outcome is Outcome.WAITING:
+            await outbox.mark_waiting(session, item.id, result.error)
+        else:
+            await outbox.mark_failed(session, item.id, result.error)
+            if result.outcome is Outcome.UNREACHABLE:
+                await self._unreachable(session, item)
+            elif result.outcome is Outcome.OPTED_OUT:
+                await self._opted_out(session, item)
+
+    async def _contact(self, session: AsyncSession, item: outbox.Claimed) -> Contact | None:
+        query = select(Contact).where(
+            Contact.channel == item.channel, Contact.address_hash == item.recipient_key
+        )
+        return (await session.execute(query)).scalar_one_or_none()
+
+    async def _unreachable(self, session: AsyncSession, item: outbox.Claimed) -> None:
+        await repo.cancel_pending(session, item.recipient_key)
+        contact = await self._contact(session, item)
+        if contact is not None:
+            contact.unreachable = True
+            contact.feedback_wanted = False
+
+    async def _opted_out(self, session: AsyncSession, item: outbox.Claimed) -> None:
+        await repo.cancel_pending(session, item.recipient_key)
+        contact = await self._contact(session, item)
+        if contact is not None:
+            await repo.delete_contact(session, contact)

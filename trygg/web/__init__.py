@@ -1,0 +1,1 @@
+"""The web app: webhooks, the web chat and (later) the staff pages."""

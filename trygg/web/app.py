@@ -1,0 +1,93 @@
+"""The FastAPI application: one process serves webhooks, the web chat and health checks,
+and (unless split off with ``--no-worker``) runs the delivery worker beside them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from bots.contract import ChannelSender
+from storage.database import migrate
+from trygg.service.delivery import DeliveryWorker
+from trygg.service.dialogs import DialogService
+from trygg.service.runtime import Runtime
+from trygg.web import chat_api
+from trygg.web.limits import BodySizeLimit
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+TICK_SECONDS = 60.0
+
+
+def create_app(
+    runtime: Runtime,
+    *,
+    run_worker: bool = True,
+    senders: Mapping[str, ChannelSender] | None = None,
+) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await migrate(runtime.database)
+        stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []
+        if run_worker:
+            tasks = start_background(runtime, senders or {}, stop)
+        try:
+            yield
+        finally:
+            stop.set()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await runtime.close()
+
+    app = FastAPI(title="Trygg", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.runtime = runtime
+    app.state.dialogs = DialogService(runtime)
+    app.add_middleware(BodySizeLimit)
+    app.include_router(chat_api.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        try:
+            async with asyncio.timeout(3):
+                async with runtime.database.engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure to answer means "not healthy"
+            return JSONResponse(
+                {"status": "unavailable", "error": type(exc).__name__}, status_code=503
+            )
+        return JSONResponse({"status": "ok"})
+
+    return app
+
+
+def start_background(
+    runtime: Runtime, senders: Mapping[str, ChannelSender], stop: asyncio.Event
+) -> list[asyncio.Task[None]]:
+    worker = DeliveryWorker(runtime, senders)
+    dialogs = DialogService(runtime)
+    return [
+        asyncio.create_task(worker.run(stop), name="delivery"),
+        asyncio.create_task(tick_loop(dialogs, stop), name="reminders"),
+    ]
+
+
+async def tick_loop(dialogs: DialogService, stop: asyncio.Event) -> None:
+    """Reminders and expiry for idle dialogs, once a minute."""
+    while not stop.is_set():
+        try:
+            await dialogs.tick_idle()
+        except Exception:  # the database may be restarting; try again next round
+            log.exception("reminder round failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), TICK_SECONDS)
