@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dialog_flows import payloads, texts
-from dialog_flows.flow_texts import flow_context
+from dialog_flows.flow_texts import choice_context, flow_context
 from dialog_flows.keywords import Keyword, detect_keyword
 from dialog_flows.languages import autonym, direction, english_name, match_language
 from dialog_flows.matching import first_keyword, normalise, parse_integer
 from dialog_flows.model import Delivery, Flow, Step, StepKind
 from dialog_flows.phone import parse_phone
-from dialog_flows.questions import ask, interpret, reask_values, visible_choices
+from dialog_flows.questions import ask, interpret, is_keyword, reask_values, visible_choices
 from dialog_flows.session import (
     Answer,
     Awaiting,
@@ -303,8 +303,6 @@ class _Run:
         assert self.state is not None
         choice = step.choice(str(self.state.answers.get(step.id)))
         source = choice.ask_address if choice and choice.ask_address else step.text
-        from dialog_flows.flow_texts import choice_context  # noqa: PLC0415
-
         context = choice_context(self.flow, step, choice, "ask_address") if choice else None
         text = self.tr.text(self.language, context, source)
         if prefix:
@@ -321,13 +319,7 @@ class _Run:
         if step is None:
             return
         skipping = message.payload is not None and message.payload.endswith(payloads.SKIP)
-        skip_words = self.tr.system_everywhere(texts.KEYWORD_SKIP)
-        if not skipping and any(
-            normalise(message.text) in {normalise(w) for w in words.split(",")}
-            for words in skip_words
-        ):
-            skipping = True
-        if skipping:
+        if skipping or is_keyword(message.text, texts.KEYWORD_SKIP, self.tr):
             self.emit(Event("feedback_opt_in", step_id=step.id, deliver=Delivery.NONE.value))
             self.state = replace(self.state, awaiting="answer")
             self.advance_after(step)

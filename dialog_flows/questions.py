@@ -145,7 +145,7 @@ def interpret(
         return Interpretation(
             reask=texts.REASK_NOT_TEXT if message.has_attachment else _reask_for(step)
         )
-    if step.optional and _is_keyword(text, texts.KEYWORD_SKIP, tr):
+    if step.optional and is_keyword(text, texts.KEYWORD_SKIP, tr):
         return Interpretation(skip=True)
     if step.kind is StepKind.TEXT:
         if len(text) > step.max_length:
@@ -198,7 +198,7 @@ def _multiple_text(
     text: str,
     tr: Translations,
 ) -> Interpretation:
-    if _is_keyword(text, texts.KEYWORD_DONE, tr):
+    if is_keyword(text, texts.KEYWORD_DONE, tr):
         if state.selection:
             return Interpretation(value=_in_order(choices, state.selection))
         return Interpretation(reask=texts.REASK_MULTIPLE_EMPTY)
@@ -257,7 +257,7 @@ def _match_label(
     return None
 
 
-def _is_keyword(text: str, listing: texts.SystemText, tr: Translations) -> bool:
+def is_keyword(text: str, listing: texts.SystemText, tr: Translations) -> bool:
     wanted = normalise(text)
     return any(wanted in keyword_forms(form) for form in tr.system_everywhere(listing))
 

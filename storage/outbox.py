@@ -109,9 +109,11 @@ async def mark_retry(
 
 
 async def mark_failed(session: AsyncSession, message_id: int, error: str | None) -> None:
+    # Only a message this worker holds: one whose lease ran out may since have been sent
+    # by another worker, and a late report must not undo that.
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
         .values(status="failed", address_enc=None, lease_until=None, last_error=error)
     )
 

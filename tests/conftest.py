@@ -65,3 +65,14 @@ async def runtime(database_url: str) -> AsyncIterator[Runtime]:
         yield built
     finally:
         await drop_runtime(built)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI every test must run: a skip (no PostgreSQL, no Chromium) fails the run."""
+    if os.environ.get("CI") != "true" or exitstatus != 0:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter is not None else 0
+    if skipped:
+        reporter.write_line(f"CI: {skipped} test(s) skipped; in CI that is a failure", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -4,7 +4,6 @@ stored through the same inbound path and database as every channel."""
 from __future__ import annotations
 
 import pytest
-
 from sqlalchemy import select
 
 from storage.models import Answer, Respondent

@@ -13,6 +13,7 @@ from dialog_flows.library import Library, load_library
 from dialog_flows.lint import lint_library
 from dialog_flows.problems import FlowError
 from trygg import cli_service, i18n_catalogs
+from trygg.cli_export import export_app
 from trygg.cli_service import run_console_chat
 from trygg.settings import Settings
 
@@ -23,6 +24,7 @@ flows_app = typer.Typer(help="Check and inspect flow files.", no_args_is_help=Tr
 i18n_app = typer.Typer(help="Translation catalogs (gettext, via Babel).", no_args_is_help=True)
 app.add_typer(flows_app, name="flows")
 app.add_typer(i18n_app, name="i18n")
+app.add_typer(export_app, name="export")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -124,3 +124,14 @@ async def test_health_answers_503_when_the_database_is_gone(runtime: Runtime) ->
     finally:
         runtime.database = real
         await broken.dispose()
+
+
+async def test_the_page_speaks_the_browsers_language_when_none_is_chosen(
+    client: httpx.AsyncClient,
+) -> None:
+    arabic = await client.get("/chat", headers={"accept-language": "ar-SE,ar;q=0.9"})
+    assert '<html lang="ar" dir="rtl"' in arabic.text
+    chosen = await client.get("/chat?lang=en", headers={"accept-language": "ar"})
+    assert '<html lang="en" dir="ltr"' in chosen.text
+    unknown = await client.get("/chat", headers={"accept-language": "de-DE"})
+    assert '<html lang="sv" dir="ltr"' in unknown.text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ from storage.models import (
     OutboxMessage,
     Respondent,
 )
-from tests.service_helpers import Clock
+from tests.service_helpers import Clock, drop_runtime, make_runtime
 from trygg.service.runtime import Runtime
 
 LEASE = dt.timedelta(seconds=60)
@@ -305,7 +306,7 @@ class TestRepositoryContract:
     async def test_enqueue_returns_increasing_ids(self, runtime: Runtime) -> None:
         ids = [await put(runtime, f"r{i % 2}") for i in range(4)]
         async with runtime.database.sessions() as session, session.begin():
-            for i in range(2):
+            for _ in range(2):
                 ids.append(
                     await repo.enqueue(
                         session,
@@ -494,6 +495,9 @@ class TestRepositoryContract:
         async with runtime.database.sessions() as session, session.begin():
             await repo.release_waiting(session, "r1", runtime.clock())
         assert await claimed_ids(runtime) == [first]
+        async with runtime.database.sessions() as session, session.begin():
+            await outbox.mark_sent(session, first, "P1", runtime.clock())
+        assert await claimed_ids(runtime) == [second]
 
     async def test_a_later_message_waits_while_the_earlier_awaits_its_retry(
         self, runtime: Runtime
@@ -601,6 +605,21 @@ class TestRepositoryContract:
         assert row.last_error == "21211 invalid number"
         assert await claimed_ids(runtime) == []
 
+    async def test_a_late_mark_failed_leaves_a_sent_message_alone(self, runtime: Runtime) -> None:
+        clock = clock_of(runtime)
+        message_id = await put(runtime, "r1")
+        await claim(runtime)  # worker A claims, then hangs past its lease
+        clock.advance(seconds=61)
+        async with runtime.database.sessions() as session, session.begin():
+            await outbox.recover_expired_leases(session, clock())
+        await claim(runtime)  # worker B claims it again and sends it
+        async with runtime.database.sessions() as session, session.begin():
+            await outbox.mark_sent(session, message_id, "SM2", clock())
+        async with runtime.database.sessions() as session, session.begin():
+            await outbox.mark_failed(session, message_id, "A: timeout")  # A reports, late
+        row = await outbox_row(runtime, message_id)
+        assert (row.status, row.provider_message_id, row.last_error) == ("sent", "SM2", None)
+
     async def test_mark_waiting_keeps_the_address_for_later(self, runtime: Runtime) -> None:
         message_id = await put(runtime, "r1")
         await claim(runtime)
@@ -627,35 +646,43 @@ class TestRepositoryContract:
         assert (delivered.status, delivered.last_error) == ("delivered", None)
         assert (undelivered.status, undelivered.last_error) == ("undelivered", "30003")
 
-    async def test_concurrent_claims_never_take_the_same_row(self, runtime: Runtime) -> None:
-        if runtime.database.is_sqlite:
-            pytest.skip(
-                "PostgreSQL only: FOR UPDATE SKIP LOCKED. SQLite begins every transaction "
-                "IMMEDIATE, so a second claim waits for the first instead of running beside it"
-            )
-        same_first = await put(runtime, "same")
-        others = [await put(runtime, f"r{i}") for i in range(5)]
-        same_second = await put(runtime, "same")
-        now = runtime.clock()
-        async with runtime.database.sessions() as one, runtime.database.sessions() as two:
-            await one.begin()
-            await two.begin()
-            # Both claim before either commits; a claim that waited on a lock would time out.
-            first = await asyncio.wait_for(
-                outbox.claim_due(one, ["sms"], now, limit=3, lease=LEASE), timeout=10
-            )
-            second = await asyncio.wait_for(
-                outbox.claim_due(two, ["sms"], now, limit=100, lease=LEASE), timeout=10
-            )
-            await one.commit()
-            await two.commit()
-        first_ids = [item.id for item in first]
-        second_ids = [item.id for item in second]
-        assert first_ids == [same_first, others[0], others[1]]
-        # The rows the first holds are skipped, and the second message to "same" stays
-        # behind the first one, which is unfinished, though locked by the other session.
-        assert second_ids == others[2:]
-        for message_id in [*first_ids, *second_ids]:
-            row = await outbox_row(runtime, message_id)
-            assert (row.status, row.attempts) == ("sending", 1)
-        assert (await outbox_row(runtime, same_second)).status == "pending"
+
+@pytest.fixture
+async def pg_runtime(postgres_url: str) -> AsyncIterator[Runtime]:
+    built = await make_runtime(postgres_url, Clock())
+    try:
+        yield built
+    finally:
+        await drop_runtime(built)
+
+
+async def test_concurrent_claims_on_postgresql_never_take_the_same_row(pg_runtime: Runtime) -> None:
+    """PostgreSQL only: FOR UPDATE SKIP LOCKED. SQLite begins every transaction IMMEDIATE,
+    so there a second claim waits for the first instead of running beside it."""
+    runtime = pg_runtime
+    same_first = await put(runtime, "same")
+    others = [await put(runtime, f"r{i}") for i in range(5)]
+    same_second = await put(runtime, "same")
+    now = runtime.clock()
+    async with runtime.database.sessions() as one, runtime.database.sessions() as two:
+        await one.begin()
+        await two.begin()
+        # Both claim before either commits; a claim that waited on a lock would time out.
+        first = await asyncio.wait_for(
+            outbox.claim_due(one, ["sms"], now, limit=3, lease=LEASE), timeout=10
+        )
+        second = await asyncio.wait_for(
+            outbox.claim_due(two, ["sms"], now, limit=100, lease=LEASE), timeout=10
+        )
+        await one.commit()
+        await two.commit()
+    first_ids = [item.id for item in first]
+    second_ids = [item.id for item in second]
+    assert first_ids == [same_first, others[0], others[1]]
+    # The rows the first holds are skipped, and the second message to "same" stays
+    # behind the first one, which is unfinished, though locked by the other session.
+    assert second_ids == others[2:]
+    for message_id in [*first_ids, *second_ids]:
+        row = await outbox_row(runtime, message_id)
+        assert (row.status, row.attempts) == ("sending", 1)
+    assert (await outbox_row(runtime, same_second)).status == "pending"

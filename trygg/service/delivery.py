@@ -38,7 +38,9 @@ class RateLimiter:
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
-        self.tokens = rate
+        # At least one whole token fits, or a channel slower than 1/s would never send.
+        self.capacity = max(1.0, rate)
+        self.tokens = self.capacity
         self.updated = time.monotonic()
         self.lock = asyncio.Lock()
 
@@ -46,7 +48,7 @@ class RateLimiter:
         async with self.lock:
             while True:
                 now = time.monotonic()
-                self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
                 self.updated = now
                 if self.tokens >= 1:
                     self.tokens -= 1

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from bots.contract import InboundMessage
 from dialog_flows.flow_texts import flow_context
-from dialog_flows.languages import direction
+from dialog_flows.languages import direction, match_language
 from dialog_flows.session import Outgoing, outgoing_to_dict
 from trygg.service.dialogs import DialogService
 
@@ -38,8 +38,9 @@ class StartRequest(BaseModel):
 
 
 class SendRequest(BaseModel):
-    # Longer than any answer may be, so the engine, not a 422, tells the person it is too long.
-    text: str = Field(default="", max_length=20_000)
+    # No limit of its own below the body cap: the engine, not a 422, tells the person an
+    # answer is too long, in their language.
+    text: str = Field(default="")
     payload: str | None = Field(default=None, max_length=256)
     client_id: str | None = Field(default=None, max_length=64)
 
@@ -84,7 +85,10 @@ async def chat_page(
     flow = library.flow(campaign.flow_for(source))
     offered = flow.languages if flow else ("sv",)
     language = lang if lang in offered else None
-    ui_language = language or campaign.default_language
+    # The page speaks the language the dialog will start in: the explicit choice, else
+    # the browser's, as the engine resolves it.
+    hinted = match_language(_browser_language(request), offered)
+    ui_language = language or hinted or campaign.default_language
     title = campaign.title
     if flow is not None:
         title = library.translations.text(ui_language, flow_context(flow, "title"), flow.title)
