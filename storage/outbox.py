@@ -38,10 +38,21 @@ class Claimed:
     priority: int
 
 
-async def recover_expired_leases(session: AsyncSession, now: dt.datetime) -> int:
+async def recover_expired_leases(
+    session: AsyncSession, now: dt.datetime, *, max_attempts: int = 8
+) -> int:
+    """Messages whose worker died mid-send go back to pending, unless they already used
+    every attempt: a message that kills its worker each time must not do so forever."""
+    expired = (OutboxMessage.status == "sending", OutboxMessage.lease_until < now)
+    await session.execute(
+        update(OutboxMessage)
+        .where(*expired, OutboxMessage.attempts >= max_attempts)
+        .values(status="failed", address_enc=None, lease_until=None,
+                last_error="the worker stopped while sending, too many times")
+    )  # fmt: skip
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == "sending", OutboxMessage.lease_until < now)
+        .where(*expired)
         .values(status="pending", lease_until=None, next_attempt_at=now)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
@@ -87,52 +98,87 @@ async def claim_due(
     return claimed
 
 
+def _held(message_id: int, attempts: int | None) -> tuple[Any, ...]:
+    """The row this worker claimed: still sending, and (when given) still on the attempt
+    it claimed. A worker whose lease ran out and reports late matches nothing, whatever
+    the worker that took the message over has done with it since."""
+    held = (OutboxMessage.id == message_id, OutboxMessage.status == "sending")
+    return held if attempts is None else (*held, OutboxMessage.attempts == attempts)
+
+
 async def mark_sent(
-    session: AsyncSession, message_id: int, provider_id: str | None, now: dt.datetime
+    session: AsyncSession,
+    message_id: int,
+    provider_id: str | None,
+    now: dt.datetime,
+    *,
+    attempts: int | None = None,
 ) -> None:
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
+        .where(*_held(message_id, attempts))
         .values(status="sent", provider_message_id=provider_id, sent_at=now, address_enc=None,
                 lease_until=None, last_error=None)
     )  # fmt: skip
 
 
 async def mark_retry(
-    session: AsyncSession, message_id: int, when: dt.datetime, error: str | None
+    session: AsyncSession,
+    message_id: int,
+    when: dt.datetime,
+    error: str | None,
+    *,
+    attempts: int | None = None,
 ) -> None:
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
+        .where(*_held(message_id, attempts))
         .values(status="pending", next_attempt_at=when, lease_until=None, last_error=error)
     )
 
 
-async def mark_failed(session: AsyncSession, message_id: int, error: str | None) -> None:
+async def mark_failed(
+    session: AsyncSession, message_id: int, error: str | None, *, attempts: int | None = None
+) -> None:
     # Only a message this worker holds: one whose lease ran out may since have been sent
     # by another worker, and a late report must not undo that.
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
+        .where(*_held(message_id, attempts))
         .values(status="failed", address_enc=None, lease_until=None, last_error=error)
     )
 
 
-async def mark_waiting(session: AsyncSession, message_id: int, error: str | None) -> None:
+async def mark_waiting(
+    session: AsyncSession, message_id: int, error: str | None, *, attempts: int | None = None
+) -> None:
+    # Held for a closed messaging window is not a failed attempt: give the attempt back.
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == "sending")
-        .values(status="waiting", lease_until=None, last_error=error)
+        .where(*_held(message_id, attempts))
+        .values(
+            status="waiting",
+            lease_until=None,
+            last_error=error,
+            attempts=OutboxMessage.attempts - 1,
+        )
     )
 
 
 async def update_delivery_status(
-    session: AsyncSession, provider_id: str, status: str, error: str | None = None
+    session: AsyncSession,
+    provider_id: str,
+    status: str,
+    error: str | None = None,
+    *,
+    channel: str | None = None,
 ) -> bool:
-    """A provider's later report (Twilio's status callback): delivered or undelivered."""
+    """A provider's later report (Twilio's status callback): delivered or undelivered.
+    Pass ``channel`` where provider ids are unique only within it."""
+    conditions = [OutboxMessage.provider_message_id == provider_id]
+    if channel is not None:
+        conditions.append(OutboxMessage.channel == channel)
     result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.provider_message_id == provider_id)
-        .values(status=status, last_error=error)
+        update(OutboxMessage).where(*conditions).values(status=status, last_error=error)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

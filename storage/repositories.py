@@ -114,6 +114,17 @@ async def idle_dialogs(
     return (await session.execute(query)).scalars().all()
 
 
+async def end_dialog(session: AsyncSession, contact_id: int, status: str, now: dt.datetime) -> None:
+    """End the contact's dialog in progress, if any, leaving its answers anonymous."""
+    dialog = await session.get(Dialog, contact_id)
+    if dialog is None:
+        return
+    respondent = await session.get(Respondent, dialog.respondent_id)
+    if respondent is not None and respondent.ended_at is None:
+        respondent.status, respondent.ended_at = status, now
+    await session.delete(dialog)
+
+
 def new_respondent_id() -> str:
     return secrets.token_hex(16)  # random: derived from nothing about the person
 

@@ -520,3 +520,26 @@ def test_cli_stats_table_and_json(cli: CliRunner, tmp_path: Path) -> None:
     }
     result = cli.invoke(app, ["export", "stats", "--min-cell", "0"])
     assert result.exit_code == 2
+
+
+def test_each_export_leaves_an_audit_entry(cli: CliRunner, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from storage.models import AuditEntry
+
+    populate(tmp_path)
+    assert cli.invoke(app, ["export", "responses", "--format", "csv"]).exit_code == 0
+    assert cli.invoke(app, ["export", "stats", "--format", "json"]).exit_code == 0
+
+    async def entries() -> list[AuditEntry]:
+        runtime = await open_runtime(sqlite_url(tmp_path))
+        try:
+            async with runtime.database.sessions() as session:
+                return list((await session.execute(select(AuditEntry))).scalars())
+        finally:
+            await runtime.close()
+
+    logged = asyncio.run(entries())
+    assert [entry.action for entry in logged] == ["export responses", "export stats"]
+    assert logged[0].detail == {"format": "csv", "campaign": None, "respondents": 2}
+    assert all(entry.actor.startswith("cli:") for entry in logged)

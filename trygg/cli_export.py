@@ -1,22 +1,24 @@
-"""``trygg export responses`` and ``trygg export stats`` (see ``trygg/export.py``)."""
+"""``trygg export responses`` and ``trygg export stats`` (see ``trygg/export/``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import os
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from storage import repositories as repo
 from storage.database import migrate
 from trygg import export
 from trygg.cli_service import runtime_or_exit
@@ -65,6 +67,12 @@ def _run(job: Callable[[Runtime], Awaitable[T]], campaign: str | None) -> T:
             await runtime.close()
 
     return asyncio.run(run())
+
+
+async def _audit(runtime: Runtime, action: str, detail: dict[str, Any]) -> None:
+    """Exports are staff actions that touch data: each leaves an audit entry."""
+    async with runtime.database.sessions() as session, session.begin():
+        await repo.audit(session, f"cli:{getpass.getuser()}", action, detail, runtime.clock())
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -134,7 +142,14 @@ def responses(
         raise typer.Exit(2)
 
     async def job(runtime: Runtime) -> export.ResponseExport:
-        return await export.collect(runtime.database, runtime.library, campaign=campaign)
+        result = await export.collect(runtime.database, runtime.library, campaign=campaign)
+        detail = {
+            "format": output_format.value,
+            "campaign": campaign,
+            "respondents": len(result.rows),
+        }
+        await _audit(runtime, "export responses", detail)
+        return result
 
     result = _run(job, campaign)
     if output_format is ResponseFormat.JSON:
@@ -175,7 +190,9 @@ def stats(
     completed. Small counts are hidden so that no person can be singled out."""
 
     async def job(runtime: Runtime) -> export.Stats:
-        return await export.participant_stats(runtime, min_cell=min_cell, campaign=campaign)
+        result = await export.participant_stats(runtime, min_cell=min_cell, campaign=campaign)
+        await _audit(runtime, "export stats", {"campaign": campaign, "min_cell": min_cell})
+        return result
 
     result = _run(job, campaign)
     if output_format is StatsFormat.JSON:

@@ -414,3 +414,23 @@ async def test_a_channel_slower_than_one_message_a_second_still_sends(
     worker = DeliveryWorker(runtime, {CHANNEL: fake})
     assert await asyncio.wait_for(worker.run_once(), timeout=4) == 1
     assert fake.texts() == ["a1"]
+
+
+async def test_an_opt_out_at_the_provider_ends_the_dialog_as_stopped(runtime: Runtime) -> None:
+    from storage.models import Respondent
+
+    fake = FakeSender()
+    fake.script("addr-1", SendResult(Outcome.OPTED_OUT, error="21610"))
+    await add_contact(runtime, "addr-1", with_dialog=True)  # its respondent id is "addr-1"
+    async with runtime.database.sessions() as session, session.begin():
+        session.add(
+            Respondent(id="addr-1", campaign_id="karlslund", flow_id="karlslund", flow_version=1,
+                       channel=CHANNEL, language="sv", source=None, started_at=runtime.clock(),
+                       status="active")
+        )  # fmt: skip
+    await put(runtime, "addr-1", "a1")
+    await DeliveryWorker(runtime, {CHANNEL: fake}).run_once()
+    async with runtime.database.sessions() as session:
+        respondent = await session.get(Respondent, "addr-1")
+    assert respondent is not None
+    assert (respondent.status, respondent.ended_at) == ("stopped", runtime.clock())

@@ -686,3 +686,64 @@ async def test_concurrent_claims_on_postgresql_never_take_the_same_row(pg_runtim
         row = await outbox_row(runtime, message_id)
         assert (row.status, row.attempts) == ("sending", 1)
     assert (await outbox_row(runtime, same_second)).status == "pending"
+
+
+async def test_a_late_report_from_a_lost_lease_changes_nothing(runtime: Runtime) -> None:
+    """The claim's attempt number is a token: a worker whose lease ran out, while another
+    worker holds the message again, cannot record anything for it."""
+    message_id = await put(runtime)
+    [stale] = await claim(runtime)
+    clock_of(runtime).advance(seconds=LEASE.total_seconds() + 1)
+    async with runtime.database.sessions() as session, session.begin():
+        await outbox.recover_expired_leases(session, runtime.clock())
+    [current] = await claim(runtime)
+    assert (stale.attempts, current.attempts) == (1, 2)
+    async with runtime.database.sessions() as session, session.begin():
+        await outbox.mark_failed(session, message_id, "late", attempts=stale.attempts)
+        await outbox.mark_retry(
+            session, message_id, runtime.clock(), "late", attempts=stale.attempts
+        )
+    assert (await outbox_row(runtime, message_id)).status == "sending"
+    async with runtime.database.sessions() as session, session.begin():
+        await outbox.mark_sent(
+            session, message_id, "P2", runtime.clock(), attempts=current.attempts
+        )
+    assert (await outbox_row(runtime, message_id)).provider_message_id == "P2"
+
+
+async def test_a_message_that_keeps_killing_its_worker_fails_at_the_attempt_limit(
+    runtime: Runtime,
+) -> None:
+    message_id = await put(runtime)
+    for attempt in (1, 2, 3):
+        [claimed] = await claim(runtime)
+        assert claimed.attempts == attempt
+        clock_of(runtime).advance(seconds=LEASE.total_seconds() + 1)
+        async with runtime.database.sessions() as session, session.begin():
+            await outbox.recover_expired_leases(session, runtime.clock(), max_attempts=3)
+    row = await outbox_row(runtime, message_id)
+    assert (row.status, row.address_enc) == ("failed", None)
+    assert await claimed_ids(runtime) == []
+
+
+async def test_waiting_for_a_window_does_not_use_up_an_attempt(runtime: Runtime) -> None:
+    message_id = await put(runtime)
+    [claimed] = await claim(runtime)
+    async with runtime.database.sessions() as session, session.begin():
+        await outbox.mark_waiting(session, message_id, "window closed", attempts=claimed.attempts)
+    row = await outbox_row(runtime, message_id)
+    assert (row.status, row.attempts) == ("waiting", 0)
+
+
+async def test_a_delivery_status_can_be_limited_to_its_channel(runtime: Runtime) -> None:
+    telegram = await put(runtime, "t", channel="telegram")
+    sms = await put(runtime, "s", channel="sms")
+    claimed = await claim(runtime, ("telegram", "sms"))
+    assert sorted(item.id for item in claimed) == sorted([telegram, sms])
+    async with runtime.database.sessions() as session, session.begin():
+        for item in claimed:  # both providers happen to use the id "42"
+            await outbox.mark_sent(session, item.id, "42", runtime.clock(), attempts=item.attempts)
+    async with runtime.database.sessions() as session, session.begin():
+        assert await outbox.update_delivery_status(session, "42", "delivered", channel="sms")
+    assert (await outbox_row(runtime, sms)).status == "delivered"
+    assert (await outbox_row(runtime, telegram)).status == "sent"

@@ -85,7 +85,7 @@ class DeliveryWorker:
             return 0
         now = self.runtime.clock()
         async with self.runtime.database.sessions() as session, session.begin():
-            await outbox.recover_expired_leases(session, now)
+            await outbox.recover_expired_leases(session, now, max_attempts=MAX_ATTEMPTS)
             claimed = await outbox.claim_due(
                 session, self.senders.keys(), now, limit=self.batch_size, lease=self.lease
             )
@@ -165,4 +165,6 @@ class DeliveryWorker:
         await repo.cancel_pending(session, item.recipient_key)
         contact = await self._contact(session, item)
         if contact is not None:
+            # As when they write STOPP: the dialog in progress ends as stopped.
+            await repo.end_dialog(session, contact.id, "stopped", self.runtime.clock())
             await repo.delete_contact(session, contact)

@@ -110,35 +110,35 @@ async def chat_page(
 
 @router.post("/chat/api/start")
 async def start(body: StartRequest, request: Request, response: Response) -> dict[str, Any]:
-    token = _token(request, response)
-    handled = await _service(request).handle(
-        InboundMessage(
-            channel=CHANNEL,
-            address=token,
-            delivery_id=_delivery_id(body.client_id, token),
-            start=True,
-            start_source=body.source,
-            language=body.language,
-            language_hint=_browser_language(request),
-        )
-    )
-    return await _answer(request, token, handled.messages, handled.state, handled.duplicate)
+    fields = {"start": True, "start_source": body.source, "language": body.language}
+    return await _handle(request, response, body.client_id, fields)
 
 
 @router.post("/chat/api/send")
 async def send(body: SendRequest, request: Request, response: Response) -> dict[str, Any]:
+    fields = {"text": body.text, "payload": body.payload}
+    return await _handle(request, response, body.client_id, fields)
+
+
+async def _handle(
+    request: Request, response: Response, client_id: str | None, fields: dict[str, Any]
+) -> dict[str, Any]:
     token = _token(request, response)
-    handled = await _service(request).handle(
+    service = _service(request)
+    handled = await service.handle(
         InboundMessage(
             channel=CHANNEL,
             address=token,
-            delivery_id=_delivery_id(body.client_id, token),
-            text=body.text,
-            payload=body.payload,
+            delivery_id=_delivery_id(client_id, token),
             language_hint=_browser_language(request),
+            **fields,
         )
     )
-    return await _answer(request, token, handled.messages, handled.state, handled.duplicate)
+    if handled.duplicate:  # a retried request: show where the dialog stands
+        prompt = await service.prompt(CHANNEL, token)
+        return _reply(prompt, active=bool(prompt), duplicate=True)
+    state = handled.state
+    return _reply(handled.messages, active=bool(state is not None and state.active))
 
 
 @router.get("/chat/api/current")
@@ -146,15 +146,6 @@ async def current(request: Request, response: Response) -> dict[str, Any]:
     token = _token(request, response)
     messages = await _service(request).prompt(CHANNEL, token)
     return _reply(messages, active=bool(messages))
-
-
-async def _answer(
-    request: Request, token: str, messages: tuple[Outgoing, ...], state: Any, duplicate: bool
-) -> dict[str, Any]:
-    if duplicate:  # a retried request: show where the dialog stands
-        prompt = await _service(request).prompt(CHANNEL, token)
-        return _reply(prompt, active=bool(prompt), duplicate=True)
-    return _reply(messages, active=bool(state is not None and state.active))
 
 
 def _browser_language(request: Request) -> str | None:
