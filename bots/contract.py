@@ -8,9 +8,10 @@ wait for the person to write). Adapters know this module and their own provider 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from dialog_flows.session import Outgoing
 
@@ -27,6 +28,9 @@ class InboundMessage:
     start_source: str | None = None  # the deep-link payload or ref
     language_hint: str | None = None  # Telegram language_code, Messenger locale
     language: str | None = None  # an explicit choice (the web chat's language picker)
+    # Provider housekeeping that goes out with the replies, in order, before them: e.g.
+    # Telegram's answerCallbackQuery. Each is {"action": NAME, ...}; see ``perform``.
+    controls: tuple[Mapping[str, Any], ...] = ()
 
 
 class Outcome(StrEnum):
@@ -52,3 +56,10 @@ class ChannelSender(Protocol):
     recipient_interval: float  # seconds between two messages to one person
 
     async def send(self, address: str, message: Outgoing) -> SendResult: ...
+
+
+@runtime_checkable
+class ControlSender(ChannelSender, Protocol):
+    """A sender that also carries out its provider's housekeeping actions."""
+
+    async def perform(self, address: str, control: Mapping[str, Any]) -> SendResult: ...

@@ -34,8 +34,10 @@ def sqlite_url(folder: Path) -> str:
     return f"sqlite+aiosqlite:///{folder / ('trygg-' + uuid.uuid4().hex[:8] + '.db')}"
 
 
-async def make_runtime(url: str, clock: Callable[[], dt.datetime] | None = None) -> Runtime:
-    settings = Settings(database_url=url, secret_key=SECRET)
+async def make_runtime(
+    url: str, clock: Callable[[], dt.datetime] | None = None, **settings_fields: object
+) -> Runtime:
+    settings = Settings(database_url=url, secret_key=SECRET, **settings_fields)  # type: ignore[arg-type]
     runtime = build_runtime(settings, clock=clock or Clock())
     if runtime.database.engine.dialect.name == "postgresql":
         # One database serves every test (and every run at once): each test gets a schema.

@@ -15,6 +15,7 @@ from dialog_flows.problems import FlowError
 from trygg import cli_service, i18n_catalogs
 from trygg.cli_export import export_app
 from trygg.cli_service import run_console_chat
+from trygg.cli_telegram import telegram_app
 from trygg.settings import Settings
 
 app = typer.Typer(
@@ -208,6 +209,7 @@ def chat(
     run_console_chat(lang, source)
 
 
+app.add_typer(telegram_app, name="telegram")
 app.command("serve")(cli_service.serve)
 app.command("worker")(cli_service.worker)
 app.command("migrate")(cli_service.migrate_command)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from dialog_flows.problems import FlowError
 from storage.database import migrate
+from trygg.service.channels import build_senders
 from trygg.service.runtime import ConfigurationError, Runtime, build_runtime
 from trygg.settings import Settings
 
@@ -92,7 +93,7 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        tasks = start_background(runtime, {}, stop)
+        tasks = start_background(runtime, build_senders(settings), stop)
         err.print("worker running; stop with Ctrl-C", markup=False)
         await asyncio.gather(*tasks)
         await runtime.close()

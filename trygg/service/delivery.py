@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.contract import ChannelSender, Outcome, SendResult
+from bots.contract import ChannelSender, ControlSender, Outcome, SendResult
 from dialog_flows.session import outgoing_from_dict
 from storage import outbox
 from storage import repositories as repo
@@ -123,6 +123,11 @@ class DeliveryWorker:
         self.last_sent[item.recipient_key] = time.monotonic()
         try:
             address = self.runtime.vault.decrypt(item.address_enc)
+            control = item.message.get("control")
+            if control is not None:
+                if not isinstance(sender, ControlSender):
+                    return SendResult(Outcome.FAILED, error=f"{item.channel} has no actions")
+                return await sender.perform(address, control)
             return await sender.send(address, outgoing_from_dict(item.message))
         except Exception as exc:  # an adapter bug or a network error: try again later
             log.warning("send %s on %s raised %s", item.id, item.channel, type(exc).__name__)

@@ -90,9 +90,44 @@ class DialogService:
                 default_language=campaign.default_language,
             )
             turn = respond(flow, state, event, context)
+            for control in message.controls:  # e.g. answer the tapped button first
+                await repo.enqueue(
+                    session,
+                    channel=message.channel,
+                    recipient_key=address_hash,
+                    address_enc=vault.encrypt(message.address),
+                    message={"control": dict(control)},
+                    now=now,
+                )
             await self._store(session, contact, dialog, campaign, turn, message.address, now)
             await repo.release_waiting(session, address_hash, now)
         return Handled(False, turn.messages, turn.state)
+
+    async def set_reachable(
+        self, channel: str, address: str, reachable: bool, delivery_id: str | None
+    ) -> bool:
+        """The person blocked (or unblocked) us on the provider's side. Returns False for a
+        repeated delivery."""
+        now = self.runtime.clock()
+        address_hash = self.runtime.vault.lookup_hash(channel, address)
+        async with self.runtime.database.sessions() as session, session.begin():
+            if delivery_id is not None and not await repo.claim_delivery(
+                session, channel, delivery_id, now
+            ):
+                return False
+            contact = await repo.find_contact(session, channel, address_hash)
+            if contact is not None:
+                contact.unreachable = not reachable
+            if not reachable:
+                await repo.cancel_pending(session, address_hash)
+        return True
+
+    async def acknowledge(self, channel: str, delivery_id: str | None) -> bool:
+        """Record a delivery we act on by doing nothing, so its retries are known too."""
+        if delivery_id is None:
+            return True
+        async with self.runtime.database.sessions() as session, session.begin():
+            return await repo.claim_delivery(session, channel, delivery_id, self.runtime.clock())
 
     async def prompt(self, channel: str, address: str) -> tuple[Outgoing, ...]:
         """The question this person's dialog waits on (for a reloaded web chat page)."""

@@ -16,10 +16,11 @@ from sqlalchemy import text
 
 from bots.contract import ChannelSender
 from storage.database import migrate
+from trygg.service.channels import build_senders
 from trygg.service.delivery import DeliveryWorker
 from trygg.service.dialogs import DialogService
 from trygg.service.runtime import Runtime
-from trygg.web import chat_api
+from trygg.web import chat_api, media, telegram_webhook
 from trygg.web.limits import BodySizeLimit
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,8 @@ def create_app(
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
         if run_worker:
-            tasks = start_background(runtime, senders or {}, stop)
+            chosen = build_senders(runtime.settings) if senders is None else senders
+            tasks = start_background(runtime, chosen, stop)
         try:
             yield
         finally:
@@ -54,6 +56,8 @@ def create_app(
     app.state.dialogs = DialogService(runtime)
     app.add_middleware(BodySizeLimit)
     app.include_router(chat_api.router)
+    app.include_router(telegram_webhook.router)
+    app.include_router(media.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz")

@@ -1,0 +1,98 @@
+"""``trygg telegram``: register the webhook, show its status, print deep links and QR codes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import segno
+import typer
+from rich.console import Console
+from telegram import Bot
+from telegram.error import TelegramError
+
+from trygg.settings import Settings
+
+telegram_app = typer.Typer(
+    help="The Telegram bot: webhook, status, deep links.", no_args_is_help=True
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+WEBHOOK_PATH = "/webhooks/telegram"
+T = TypeVar("T")
+
+
+def _bot(settings: Settings) -> Bot:
+    if not (settings.telegram_token and settings.telegram_secret):
+        err.print(
+            "Telegram is off: set TRYGG_TELEGRAM_TOKEN and TRYGG_TELEGRAM_SECRET", markup=False
+        )
+        raise typer.Exit(2)
+    return Bot(settings.telegram_token, base_url=f"{settings.telegram_api.rstrip('/')}/bot")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except TelegramError as exc:
+        err.print(f"Telegram answered: {exc.message}", markup=False)
+        raise typer.Exit(1) from None
+
+
+@telegram_app.command("set-webhook")
+def set_webhook() -> None:
+    """Register TRYGG_PUBLIC_URL/webhooks/telegram with the secret and the update kinds we use."""
+    settings = Settings()
+    bot = _bot(settings)
+    url = settings.public_url.rstrip("/") + WEBHOOK_PATH
+    if not url.startswith("https://"):
+        err.print(
+            f"Telegram only calls https:// addresses; TRYGG_PUBLIC_URL gives {url}", markup=False
+        )
+        raise typer.Exit(2)
+    _run(
+        bot.set_webhook(url, secret_token=settings.telegram_secret, allowed_updates=ALLOWED_UPDATES)
+    )
+    out.print(f"webhook set: {url} (updates: {', '.join(ALLOWED_UPDATES)})", highlight=False)
+
+
+@telegram_app.command("info")
+def info() -> None:
+    """Show the webhook's status as Telegram sees it."""
+    bot = _bot(Settings())
+    status = _run(bot.get_webhook_info())
+    out.print(f"url: {status.url or '(none)'}", highlight=False)
+    out.print(f"pending updates: {status.pending_update_count}", highlight=False)
+    out.print(
+        f"allowed updates: {', '.join(status.allowed_updates or ()) or '(all)'}", highlight=False
+    )
+    if status.last_error_message:
+        out.print(f"last error: {status.last_error_message}", highlight=False)
+
+
+@telegram_app.command("link")
+def link(
+    source: Annotated[str, typer.Argument(help="A source id from the campaign, e.g. badet.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the QR codes.")] = Path("."),
+) -> None:
+    """Print the deep link t.me/BOT?start=SOURCE and write its QR code as PNG and SVG."""
+    from dialog_flows.library import load_library  # noqa: PLC0415
+
+    settings = Settings()
+    library = load_library([settings.flows_dir], settings.locales_dir)
+    known = {s.id for campaign in library.campaigns for s in campaign.sources}
+    if source not in known:
+        err.print(f"unknown source '{source}'; known: {', '.join(sorted(known))}", markup=False)
+        raise typer.Exit(2)
+    me = _run(_bot(settings).get_me())
+    url = f"https://t.me/{me.username}?start={source}"
+    qr = segno.make(url, error="m")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png, svg = out_dir / f"telegram-{source}.png", out_dir / f"telegram-{source}.svg"
+    qr.save(str(png), scale=10, border=4)
+    qr.save(str(svg), scale=10, border=4)
+    out.print(url, highlight=False)
+    err.print(f"wrote {png} and {svg}", markup=False)

@@ -1,0 +1,22 @@
+"""Which channels are on: a channel is enabled when its credentials are set (CONTRACT.md)."""
+
+from __future__ import annotations
+
+from bots.contract import ChannelSender
+from trygg.settings import Settings
+
+
+def telegram_enabled(settings: Settings) -> bool:
+    return bool(settings.telegram_token and settings.telegram_secret)
+
+
+def build_senders(settings: Settings) -> dict[str, ChannelSender]:
+    senders: dict[str, ChannelSender] = {}
+    if telegram_enabled(settings):
+        from bots.telegram.outbound import TelegramSender  # noqa: PLC0415 (only when on)
+
+        assert settings.telegram_token is not None
+        senders["telegram"] = TelegramSender(
+            settings.telegram_token, settings.telegram_api, media_root=settings.public_url
+        )
+    return senders
