@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dialog_flows import payloads, texts
-from dialog_flows.flow_texts import choice_context, flow_context
+from dialog_flows import keyword_replies, language_menu, payloads, texts
+from dialog_flows.flow_texts import choice_context
 from dialog_flows.keywords import Keyword, detect_keyword
-from dialog_flows.languages import autonym, direction, english_name, match_language
-from dialog_flows.matching import first_keyword, normalise, parse_integer
+from dialog_flows.languages import direction, match_language
+from dialog_flows.matching import first_keyword
 from dialog_flows.model import Delivery, Flow, Step, StepKind
 from dialog_flows.phone import parse_phone
 from dialog_flows.questions import ask, interpret, is_keyword, reask_values, visible_choices
@@ -349,25 +349,13 @@ class _Run:
     def show_language_menu(self, prefix: str | None = None) -> None:
         assert self.state is not None
         self.state = replace(self.state, awaiting="language")
-        # The menu is for people who may not read the current language, so its heading
-        # is given in several (Swedish, English, Arabic where offered).
-        headings: list[str] = []
-        for code in self.flow.languages[:3]:
-            heading = self.tr.system(code, texts.LANGUAGE_MENU)
-            if heading not in headings:
-                headings.append(heading)
-        options = tuple(
-            Option(code, autonym(code), payloads.encode(payloads.LANGUAGE_MENU, code), number)
-            for number, code in enumerate(self.flow.languages, start=1)
-        )
-        text = " / ".join(headings)
-        if prefix:
-            text = f"{prefix}\n\n{text}"
-        self.say(text, options=options, input="language")
+        text = language_menu.menu_text(self.flow, self.tr)
+        text = f"{prefix}\n\n{text}" if prefix else text
+        self.say(text, options=language_menu.menu_options(self.flow), input="language")
 
     def choose_language(self, answer: str) -> None:
         assert self.state is not None
-        code = self.match_language_answer(answer)
+        code = language_menu.match_answer(self.flow, answer)
         if code is None:
             self.show_language_menu(prefix=self.system(texts.REASK_LANGUAGE))
             return
@@ -379,19 +367,6 @@ class _Run:
             self.advance(0)
         else:
             self.ask_again(prefix=self.system(texts.LANGUAGE_CHANGED))
-
-    def match_language_answer(self, answer: str) -> str | None:
-        offered = self.flow.languages
-        if answer in offered:
-            return answer
-        number = parse_integer(answer)
-        if number is not None:
-            return offered[number - 1] if 1 <= number <= len(offered) else None
-        wanted = normalise(answer)
-        for code in offered:
-            if wanted in {normalise(autonym(code)), normalise(english_name(code)), code.lower()}:
-                return code
-        return None
 
     # -- keywords ------------------------------------------------------------------------
 
@@ -409,7 +384,7 @@ class _Run:
                 if self.state.active:
                     self.end("erased")
         elif keyword is Keyword.HELP:
-            self.say(self.help_text())
+            self.say(keyword_replies.help_text(self.flow, self.tr, self.language))
             self.ask_again()
         elif keyword is Keyword.LANGUAGE:
             if self.state is None or not self.state.active:
@@ -428,33 +403,9 @@ class _Run:
             self.new_session(source, language)
         elif keyword is Keyword.RESULTS:
             self.emit(Event("results_requested"))
-            self.say(self.results_text())
+            feedback = self.ctx.feedback or {}
+            self.say(keyword_replies.results_text(self.flow, self.tr, self.language, feedback))
             self.ask_again()
-
-    def help_text(self) -> str:
-        parts: list[str] = []
-        if self.flow.help:
-            parts.append(
-                self.tr.text(self.language, flow_context(self.flow, "help"), self.flow.help)
-            )
-        parts.append(
-            self.system(
-                texts.HELP,
-                stop=self.keyword(texts.KEYWORD_STOP),
-                language=self.keyword(texts.KEYWORD_LANGUAGE),
-                restart=self.keyword(texts.KEYWORD_RESTART),
-                erase=self.keyword(texts.KEYWORD_ERASE),
-                results=self.keyword(texts.KEYWORD_RESULTS),
-            )
-        )
-        return "\n\n".join(parts)
-
-    def results_text(self) -> str:
-        feedback = self.ctx.feedback or {}
-        text = feedback.get(self.language) or feedback.get(self.flow.source_language)
-        if not text:
-            return self.system(texts.RESULTS_NONE)
-        return f"{self.system(texts.RESULTS_INTRO)}\n\n{text}"
 
     # -- time ----------------------------------------------------------------------------
 
