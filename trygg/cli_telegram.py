@@ -96,3 +96,70 @@ def link(
     qr.save(str(svg), scale=10, border=4)
     out.print(url, highlight=False)
     err.print(f"wrote {png} and {svg}", markup=False)
+
+
+@telegram_app.command("poll")
+def poll(
+    force: Annotated[
+        bool, typer.Option("--force", help="Delete a registered webhook first.")
+    ] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Handle one batch, send the replies, and stop.")
+    ] = False,
+) -> None:
+    """For development without a public URL: fetch updates with getUpdates instead of a
+    webhook, and run the delivery worker beside it. Stop with Ctrl-C."""
+    from storage.database import migrate  # noqa: PLC0415
+    from trygg.cli_service import runtime_or_exit  # noqa: PLC0415
+    from trygg.service.channels import build_senders  # noqa: PLC0415
+    from trygg.service.delivery import DeliveryWorker  # noqa: PLC0415
+    from trygg.service.dialogs import DialogService  # noqa: PLC0415
+    from trygg.web.app import start_background  # noqa: PLC0415
+    from trygg.web.telegram_webhook import dispatch_update  # noqa: PLC0415
+
+    settings = Settings()
+    bot = _bot(settings)
+    runtime = runtime_or_exit(settings)
+
+    async def run() -> None:
+        status = await bot.get_webhook_info()
+        if status.url and not force:
+            err.print(
+                f"a webhook is set ({status.url}); polling would fail. Use --force to delete "
+                "it (then set it again with `trygg telegram set-webhook`).",
+                markup=False,
+            )
+            raise typer.Exit(2)
+        if status.url:
+            await bot.delete_webhook()
+        await migrate(runtime.database)
+        dialogs = DialogService(runtime)
+        senders = build_senders(settings)
+        stop = asyncio.Event()
+        background = [] if once else start_background(runtime, senders, stop)
+        offset: int | None = None
+        try:
+            while True:
+                updates = await bot.get_updates(
+                    offset=offset, timeout=0 if once else 25, allowed_updates=ALLOWED_UPDATES
+                )
+                for update in updates:
+                    await dispatch_update(dialogs, update.to_dict())
+                    offset = update.update_id + 1
+                if once:
+                    worker = DeliveryWorker(runtime, senders)
+                    while await worker.run_once():
+                        pass
+                    if offset is not None:  # confirm the batch, as the next poll would
+                        await bot.get_updates(offset=offset, timeout=0)
+                    return
+        finally:
+            stop.set()
+            for task in background:
+                await task
+            await runtime.close()
+
+    try:
+        _run(run())
+    except KeyboardInterrupt:
+        err.print("stopped", markup=False)

@@ -36,8 +36,13 @@ async def telegram_webhook(request: Request) -> Response:
     except ValueError:
         log.warning("telegram: a signed delivery that is not JSON; acknowledged")
         return Response(status_code=200)
+    await dispatch_update(request.app.state.dialogs, data)
+    return Response(status_code=200)
+
+
+async def dispatch_update(dialogs: DialogService, data: object) -> None:
+    """One update, from the webhook or from polling, handed to the service."""
     parsed = parse_update(data)
-    dialogs: DialogService = request.app.state.dialogs
     if isinstance(parsed, InboundMessage):
         await dialogs.handle(parsed)
     elif isinstance(parsed, Reachability):
@@ -47,4 +52,3 @@ async def telegram_webhook(request: Request) -> Response:
     elif isinstance(parsed, Ignored):
         await dialogs.acknowledge("telegram", parsed.delivery_id)
         log.info("telegram: %s", parsed.reason)
-    return Response(status_code=200)

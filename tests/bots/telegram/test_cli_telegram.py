@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ from typer.testing import CliRunner
 
 from tests.bots.telegram.fake_bot_api import FakeBotApi
 from trygg.cli import app
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
@@ -60,3 +63,26 @@ def test_commands_say_what_is_missing_when_telegram_is_off(
     monkeypatch.delenv("TRYGG_TELEGRAM_SECRET")
     result = cli.invoke(app, ["telegram", "info"])
     assert result.exit_code == 2 and "TRYGG_TELEGRAM_SECRET" in result.output
+
+
+def test_poll_once_handles_queued_updates_and_sends_the_replies(
+    cli: CliRunner, fake_bot_api: FakeBotApi
+) -> None:
+    start = json.loads((FIXTURES / "start_with_source.json").read_text(encoding="utf-8"))
+    fake_bot_api.queue_updates([start])
+    result = cli.invoke(app, ["telegram", "poll", "--once"])
+    assert result.exit_code == 0, result.output
+    chat = start["message"]["chat"]["id"]
+    sent = fake_bot_api.sent_to(chat)
+    assert len(sent) == 2 and sent[0]["text"].startswith("Hej! Polisen och Landskrona stad")
+    offsets = [call.params.get("offset") for call in fake_bot_api.calls_of("getUpdates")]
+    assert offsets[-1] == start["update_id"] + 1  # the batch was confirmed
+
+
+def test_poll_refuses_while_a_webhook_is_set(cli: CliRunner, fake_bot_api: FakeBotApi) -> None:
+    assert cli.invoke(app, ["telegram", "set-webhook"]).exit_code == 0
+    result = cli.invoke(app, ["telegram", "poll", "--once"])
+    assert result.exit_code == 2 and "--force" in result.output
+    forced = cli.invoke(app, ["telegram", "poll", "--once", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert len(fake_bot_api.calls_of("deleteWebhook")) == 1
