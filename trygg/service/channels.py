@@ -10,6 +10,10 @@ def telegram_enabled(settings: Settings) -> bool:
     return bool(settings.telegram_token and settings.telegram_secret)
 
 
+def sms_enabled(settings: Settings) -> bool:
+    return bool(settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from)
+
+
 def build_senders(settings: Settings) -> dict[str, ChannelSender]:
     senders: dict[str, ChannelSender] = {}
     if telegram_enabled(settings):
@@ -18,5 +22,16 @@ def build_senders(settings: Settings) -> dict[str, ChannelSender]:
         assert settings.telegram_token is not None
         senders["telegram"] = TelegramSender(
             settings.telegram_token, settings.telegram_api, media_root=settings.public_url
+        )
+    if sms_enabled(settings):
+        from bots.sms.outbound import TwilioSender  # noqa: PLC0415 (only when on)
+
+        assert settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from
+        senders["sms"] = TwilioSender(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            settings.twilio_from,
+            api_root=settings.twilio_api,
+            status_callback=settings.public_url.rstrip("/") + "/webhooks/sms/status",
         )
     return senders

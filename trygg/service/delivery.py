@@ -98,15 +98,25 @@ class DeliveryWorker:
         return len(claimed)
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 0.5) -> None:
-        while not stop.is_set():
-            try:
-                busy = await self.run_once()
-            except Exception:  # the database may be restarting: keep the worker alive
-                log.exception("delivery round failed; retrying")
-                busy = 0
-            if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle_seconds)
+        try:
+            while not stop.is_set():
+                try:
+                    busy = await self.run_once()
+                except Exception:  # the database may be restarting: keep the worker alive
+                    log.exception("delivery round failed; retrying")
+                    busy = 0
+                if not busy:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), idle_seconds)
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the senders' connections (those that hold any)."""
+        for sender in self.senders.values():
+            close = getattr(sender, "aclose", None)
+            if close is not None:
+                await close()
 
     async def _send(self, item: outbox.Claimed) -> SendResult:
         sender = self.senders[item.channel]

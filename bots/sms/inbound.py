@@ -1,0 +1,67 @@
+"""Twilio's inbound message form and status callbacks, checked and made neutral.
+
+The signature is checked against TRYGG_PUBLIC_URL + path (+ query), the URL Twilio was
+told to call, never the URL this process sees: behind a reverse proxy that terminates
+TLS the two differ. ``RequestValidator`` accepts the URL with and without the default
+port, as Twilio signs either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from twilio.request_validator import RequestValidator
+
+from bots.contract import InboundMessage
+
+CHANNEL = "sms"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+# Twilio's own opt-in words (Advanced Opt-Out reports them as OptOutType=START).
+OPT_IN_TYPES = frozenset({"START"})
+
+
+def signed_url(public_url: str, path: str, query: str) -> str:
+    url = public_url.rstrip("/") + path
+    return f"{url}?{query}" if query else url
+
+
+def is_valid(auth_token: str, url: str, params: Mapping[str, str], signature: str | None) -> bool:
+    if not signature:
+        return False
+    return bool(RequestValidator(auth_token).validate(url, dict(params), signature))
+
+
+def parse_message(form: Mapping[str, str]) -> InboundMessage | None:
+    """None when the form is not an inbound message (no MessageSid or no sender)."""
+    sid = form.get("MessageSid") or form.get("SmsMessageSid")
+    sender = form.get("From", "").strip()
+    if not sid or not sender:
+        return None
+    body = form.get("Body", "")
+    try:
+        media = int(form.get("NumMedia", "0") or 0)
+    except ValueError:
+        media = 0
+    if form.get("OptOutType", "").upper() in OPT_IN_TYPES:
+        # START, YES, UNSTOP: Twilio has opted them back in; greet them with the dialog.
+        return InboundMessage(channel=CHANNEL, address=sender, delivery_id=sid, start=True)
+    return InboundMessage(
+        channel=CHANNEL,
+        address=sender,
+        delivery_id=sid,
+        text=body[:1600],  # Twilio's own limit; anything longer is not from Twilio
+        has_attachment=media > 0 and not body.strip(),
+    )
+
+
+# Delivery reports worth recording; queued/sending/sent are steps on the way.
+FINAL_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
+
+
+def parse_status(form: Mapping[str, str]) -> tuple[str, str, str | None] | None:
+    """(MessageSid, our status, Twilio's error code) for a final status, else None."""
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    status = FINAL_STATUSES.get((form.get("MessageStatus") or form.get("SmsStatus") or "").lower())
+    if not sid or status is None:
+        return None
+    return sid, status, form.get("ErrorCode") or None
