@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     twilio_auth_token: str | None = None
     twilio_from: str | None = None
     twilio_api: str = "https://api.twilio.com"
+    twilio_segments_per_second: float = 10.0  # the sender's throughput (not in CONTRACT.md)
     facebook_page_token: str | None = None
     facebook_app_secret: str | None = None
     facebook_verify_token: str | None = None

@@ -16,6 +16,7 @@ from bots.contract import Outcome, SendResult
 from bots.sms.inbound import CHANNEL
 from dialog_flows.render_text import render_plain
 from dialog_flows.session import Outgoing
+from dialog_flows.sms_encoding import sms_cost
 
 OPTED_OUT_CODES = {21610}
 UNREACHABLE_CODES = {21211, 21614, 21612, 21408}  # invalid, not mobile, unroutable, no permission
@@ -34,7 +35,7 @@ class TwilioSender:
         *,
         api_root: str = "https://api.twilio.com",
         status_callback: str | None = None,
-        messages_per_second: float = 10.0,
+        segments_per_second: float = 10.0,
     ) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
         self.api_root = api_root.rstrip("/")
@@ -42,7 +43,9 @@ class TwilioSender:
         self._client: Client | None = None
         self.sender = sender
         self.status_callback = status_callback
-        self.rate_per_second = messages_per_second
+        # Twilio's throughput is counted in segments (about 10 a second per sender outside
+        # North America), so the worker paces by each message's segments (``cost``).
+        self.rate_per_second = segments_per_second
 
     def _rest(self) -> Client:
         # The aiohttp session behind the async client belongs to the running event loop,
@@ -59,6 +62,9 @@ class TwilioSender:
         if self._http is not None:
             await self._http.close()
         self._http = self._client = None
+
+    def cost(self, message: Outgoing) -> int:
+        return sms_cost(render_plain(message, for_sms=True)).segments
 
     async def send(self, address: str, message: Outgoing) -> SendResult:
         body = render_plain(message, for_sms=True)

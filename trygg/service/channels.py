@@ -33,5 +33,6 @@ def build_senders(settings: Settings) -> dict[str, ChannelSender]:
             settings.twilio_from,
             api_root=settings.twilio_api,
             status_callback=settings.public_url.rstrip("/") + "/webhooks/sms/status",
+            segments_per_second=settings.twilio_segments_per_second,
         )
     return senders

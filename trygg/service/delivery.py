@@ -34,7 +34,8 @@ MAX_BACKOFF_SECONDS = 15 * 60
 
 
 class RateLimiter:
-    """A token bucket: at most ``rate`` sends a second, in bursts of up to one second's."""
+    """A token bucket: at most ``rate`` units a second (messages, or SMS segments), in
+    bursts of up to one second's worth."""
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
@@ -44,16 +45,17 @@ class RateLimiter:
         self.updated = time.monotonic()
         self.lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
+    async def acquire(self, cost: float = 1.0) -> None:
+        cost = min(cost, self.capacity)  # a message bigger than a burst still goes, alone
         async with self.lock:
             while True:
                 now = time.monotonic()
                 self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
                 self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
+                if self.tokens >= cost:
+                    self.tokens -= cost
                     return
-                await asyncio.sleep((1 - self.tokens) / self.rate)
+                await asyncio.sleep((cost - self.tokens) / self.rate)
 
 
 def backoff(attempts: int) -> float:
@@ -129,11 +131,17 @@ class DeliveryWorker:
         )
         if wait > 0:
             await asyncio.sleep(wait)
-        await self.limiters[item.channel].acquire()
+        control = item.message.get("control")
+        weigh = getattr(sender, "cost", None)  # e.g. SMS segments; one unit otherwise
+        cost = (
+            1.0
+            if control is not None or weigh is None
+            else float(weigh(outgoing_from_dict(item.message)))
+        )
+        await self.limiters[item.channel].acquire(cost)
         self.last_sent[item.recipient_key] = time.monotonic()
         try:
             address = self.runtime.vault.decrypt(item.address_enc)
-            control = item.message.get("control")
             if control is not None:
                 if not isinstance(sender, ControlSender):
                     return SendResult(Outcome.FAILED, error=f"{item.channel} has no actions")
