@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from dialog_flows.loader import FLOW_ID, FlowReader
+from dialog_flows.field_reader import FieldReader
+from dialog_flows.loader import FLOW_ID
 from dialog_flows.matching import normalise
 from dialog_flows.model import Campaign, Source
 from dialog_flows.problems import FlowError, Problem
@@ -42,7 +43,7 @@ def load_campaign_text(text: str | bytes, file: str) -> Campaign:
     return _CampaignReader(document, file).read()
 
 
-class _CampaignReader(FlowReader):
+class _CampaignReader(FieldReader):
     def problem(self, path: Any, message: str, **where: Any) -> None:
         where.pop("step", None)
         choice = where.pop("choice", None)
@@ -52,7 +53,7 @@ class _CampaignReader(FlowReader):
             Problem(self.file, self.document.line_of(path), message, campaign=self.flow_id, **where)
         )
 
-    def read(self) -> Campaign:  # type: ignore[override]
+    def read(self) -> Campaign:
         data = self.document.data
         if not isinstance(data, dict):
             raise FlowError([Problem(self.file, 1, "a campaign file must be a mapping of keys")])
