@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.contract import InboundMessage
-from dialog_flows.campaigns import parse_keyword_entry, resolve_source
+from dialog_flows.campaigns import Entry, parse_keyword_entry, resolve_source
 from dialog_flows.engine import current_prompt, respond
 from dialog_flows.loader import load_flow_text
 from dialog_flows.model import Campaign, Flow
@@ -64,7 +64,8 @@ class DialogService:
                 session, message.channel, message.delivery_id, now
             ):
                 return Handled(duplicate=True)
-            entry_campaign = self._entry_campaign(message)
+            entry = self._entry(message)
+            entry_campaign = entry.campaign if entry else self.library.campaign()
             contact = await repo.lock_contact(
                 session,
                 message.channel,
@@ -80,7 +81,7 @@ class DialogService:
             dialog = await repo.get_dialog(session, contact.id)
             state = _current_state(contact, dialog)
             campaign = self._campaign(contact.campaign_id)
-            event = self._event(message, state, campaign)
+            event = self._event(message, entry)
             flow = await self._flow(session, state, campaign, event, now)
             context = Context(
                 now=now.timestamp(),
@@ -186,28 +187,26 @@ class DialogService:
         except KeyError:  # a campaign removed from the files: its contacts join the default
             return self.library.campaign()
 
-    def _entry_campaign(self, message: InboundMessage) -> Campaign:
-        campaigns = self.library.campaigns
-        entry = resolve_source(message.start_source, campaigns) if message.start else None
-        entry = entry or parse_keyword_entry(message.text, campaigns)
-        return entry.campaign if entry else self.library.campaign()
-
-    def _event(
-        self, message: InboundMessage, state: SessionState | None, campaign: Campaign
-    ) -> Inbound:
+    def _entry(self, message: InboundMessage) -> Entry | None:
+        """The campaign and source an entry link (/start, ref) or keyword (TRYGG BADET) names."""
         campaigns = self.library.campaigns
         if message.start:
             entry = resolve_source(message.start_source, campaigns)
             if message.start_source and entry is None:
                 log.info("unknown source in an entry link on %s", message.channel)
-            source = entry.source.id if entry and entry.source else None
-            return Start(source, message.language)
+            return entry
         if message.payload is None:
             entry = parse_keyword_entry(message.text, campaigns)
-            if entry is not None:
-                if entry.unknown_source:
-                    log.info("unknown source after the keyword %s", entry.campaign.keyword)
-                return Start(entry.source.id if entry.source else None, message.language)
+            if entry is not None and entry.unknown_source:
+                log.info("unknown source after the keyword %s", entry.campaign.keyword)
+            return entry
+        return None
+
+    @staticmethod
+    def _event(message: InboundMessage, entry: Entry | None) -> Inbound:
+        if message.start or entry is not None:
+            source = entry.source.id if entry and entry.source else None
+            return Start(source, message.language)
         return UserMessage(message.text, message.payload, message.has_attachment)
 
     async def _flow(

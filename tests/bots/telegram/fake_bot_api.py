@@ -25,7 +25,6 @@ import asyncio
 import copy
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -34,12 +33,13 @@ from html.parser import HTMLParser
 from types import TracebackType
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.bots.local_server import LocalServer
 
 DEFAULT_TOKEN = "123456:TEST-token"
 
@@ -196,10 +196,7 @@ class FakeBotApi:
         self._updates: list[dict[str, Any]] = []
         self._webhook: dict[str, Any] = {}
         self._webhook_error: tuple[int, str] | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._port: int | None = None
-        self._stopping = threading.Event()
+        self._stopping = threading.Event()  # ends long-polling getUpdates on stop
         self._methods = {
             "getMe": self._get_me,
             "sendMessage": self._send_message,
@@ -224,45 +221,18 @@ class FakeBotApi:
                 Route("/{path:path}", self._not_found, methods=["GET", "POST"]),
             ]
         )
+        self._server = LocalServer(self.app, "FakeBotApi")
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> FakeBotApi:
-        if self._thread is not None:
-            raise RuntimeError("FakeBotApi is already running")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=2,
-        )
-        server = uvicorn.Server(config)
-        self._server = server
         self._stopping.clear()
-        self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="FakeBotApi", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                sock.close()
-                raise RuntimeError("FakeBotApi did not start")
-            time.sleep(0.01)
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._server is None or self._thread is None:
-            return
         self._stopping.set()
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._server = None
-        self._thread = None
+        self._server.stop()
 
     def __enter__(self) -> FakeBotApi:
         return self.start()
@@ -280,9 +250,7 @@ class FakeBotApi:
     @property
     def root(self) -> str:
         """E.g. ``http://127.0.0.1:41234``; requests go to ``{root}/bot{token}/{method}``."""
-        if self._port is None:
-            raise RuntimeError("FakeBotApi is not started")
-        return f"http://127.0.0.1:{self._port}"
+        return self._server.root
 
     @property
     def token(self) -> str:
