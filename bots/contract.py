@@ -59,6 +59,18 @@ class ChannelSender(Protocol):
 
 
 @runtime_checkable
+class WindowedSender(ChannelSender, Protocol):
+    """A channel that lets us write freely only within ``window_seconds`` of the person's
+    last message (WhatsApp and Messenger: 24 hours). The worker checks the window; outside
+    it, it calls ``send_outside_window``, which sends what the provider's rules allow (an
+    approved template) or answers WAITING, so the message goes after their next one."""
+
+    window_seconds: float
+
+    async def send_outside_window(self, address: str, message: Outgoing) -> SendResult: ...
+
+
+@runtime_checkable
 class ControlSender(ChannelSender, Protocol):
     """A sender that also carries out its provider's housekeeping actions."""
 

@@ -373,12 +373,12 @@ class _Run:
     def handle_keyword(self, keyword: Keyword) -> None:
         if keyword is Keyword.STOP:
             self.emit(Event("opted_out"))
-            self.say(self.system(texts.STOPPED))
+            self.say(self.system(texts.STOPPED, start=self.keyword(texts.KEYWORD_START)))
             if self.state is not None and self.state.active:
                 self.end("stopped")
         elif keyword is Keyword.ERASE:
             self.emit(Event("erase_requested"))
-            self.say(self.system(texts.ERASED))
+            self.say(self.system(texts.ERASED, start=self.keyword(texts.KEYWORD_START)))
             if self.state is not None:
                 self.state = replace(self.state, answers={}, skipped=())
                 if self.state.active:

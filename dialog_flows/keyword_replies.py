@@ -1,4 +1,5 @@
-"""What the bot says to HJÄLP (help) and RESULTAT (results), in the person's language."""
+"""What the bot says to HJÄLP (help), RESULTAT (results) and to people on the opt-out
+list, in the person's language."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from collections.abc import Mapping
 
 from dialog_flows import texts
 from dialog_flows.flow_texts import flow_context
+from dialog_flows.languages import direction
 from dialog_flows.matching import first_keyword
 from dialog_flows.model import Flow
+from dialog_flows.session import Outgoing
 from dialog_flows.translations import Translations
 
 
@@ -30,6 +33,20 @@ def help_text(flow: Flow, tr: Translations, language: str) -> str:
         )
     )
     return "\n\n".join(parts)
+
+
+def opted_out_notice(tr: Translations, language: str) -> Outgoing:
+    """To someone on the opt-out list who wrote: how to opt in again."""
+    start = first_keyword(tr.system(language, texts.KEYWORD_START))
+    text = tr.system(language, texts.OPTED_OUT_NOTICE).format(start=start)
+    return Outgoing(text=text, language=language, direction=direction(language))
+
+
+def opted_in_confirmation(tr: Translations, language: str) -> Outgoing:
+    """They wrote START (or an entry keyword) after opting out: say so, and how to stop."""
+    stop = first_keyword(tr.system(language, texts.KEYWORD_STOP))
+    text = tr.system(language, texts.OPTED_IN).format(stop=stop)
+    return Outgoing(text=text, language=language, direction=direction(language))
 
 
 def results_text(flow: Flow, tr: Translations, language: str, feedback: Mapping[str, str]) -> str:

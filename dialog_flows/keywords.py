@@ -48,6 +48,22 @@ ALWAYS: dict[Keyword, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# Twilio's opt-in words. They mean something only to a person on the opt-out list: to
+# anyone else "yes" may well be an answer.
+OPT_IN_ALWAYS = ("start", "yes", "unstop")
+
+
+def is_opt_in(text: str, tr: Translations) -> bool:
+    """Whether the whole message is an opt-in word (START, YES, UNSTOP, or any
+    catalog's translation of ``keyword_start``)."""
+    if not text or len(text) > MAX_KEYWORD_LENGTH:
+        return False
+    words = {normalise(word) for word in OPT_IN_ALWAYS}
+    for translated in tr.system_everywhere(texts.KEYWORD_START):
+        words.update(keyword_forms(translated))
+    return normalise(text) in words
+
+
 def keyword_table(tr: Translations) -> dict[str, Keyword]:
     """Every normalised keyword form, in every loaded language, to what it means."""
     table: dict[str, Keyword] = {}

@@ -16,14 +16,22 @@ _MOBILE_TYPES = {
 
 
 def parse_phone(text: str, region: str = DEFAULT_REGION) -> str | None:
-    if not text or len(text) > 40:
-        return None
+    return check_phone(text, region)[0]
+
+
+def check_phone(text: str, region: str = DEFAULT_REGION) -> tuple[str | None, str | None]:
+    """(E.164 number, None), or (None, why not) in words staff can act on."""
+    if not text or not text.strip():
+        return None, "empty"
+    if len(text) > 40:
+        return None, "too long to be a phone number"
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        return None
+        return None, "not a phone number"
     if not phonenumbers.is_valid_number(number):
-        return None
+        return None, "not a valid number (a digit missing or too many?)"
     if phonenumbers.number_type(number) not in _MOBILE_TYPES:
-        return None  # we send SMS, so a landline number would never reach them
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        # We send SMS, so a landline number would never reach them.
+        return None, "not a mobile number"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None

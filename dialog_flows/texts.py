@@ -42,6 +42,9 @@ KEYWORD_ERASE = T("trygg:keyword_erase", "RADERA, RADERA MINA UPPGIFTER")
 KEYWORD_RESULTS = T("trygg:keyword_results", "RESULTAT")
 KEYWORD_SKIP = T("trygg:keyword_skip", "HOPPA ÖVER, HOPPA")
 KEYWORD_DONE = T("trygg:keyword_done", "KLAR, FÄRDIG")
+# Translators: the words that opt back in after STOPP. Keep START in the list: it is what
+# SMS services use everywhere, and what the opt-out confirmation tells people to write.
+KEYWORD_START = T("trygg:keyword_start", "START")
 
 # -- menus and labels --------------------------------------------------------------------
 # Translators: the heading of the language menu, shown next to the Swedish and English one.
@@ -92,14 +95,25 @@ HELP = T(
     "att byta språk, {restart} för att börja om, {erase} för att ta bort dina uppgifter och "
     "{results} för att se resultatet.",
 )
+# The opt-out confirmations fit one SMS: keep them short, and keep {start}.
 STOPPED = T(
     "trygg:stopped",
-    "Du har avslutat och får inga fler meddelanden från oss. Svaren du gav sparas anonymt. Tack!",
+    "Du har avslutat och får inga fler meddelanden från oss. Dina svar sparas anonymt. "
+    "Skriv {start} om du vill vara med igen.",
 )
 ERASED = T(
     "trygg:erased",
-    "Dina kontaktuppgifter och svaren i den här pågående enkäten är raderade. "
-    "Du får inga fler meddelanden från oss.",
+    "Dina kontaktuppgifter och svaren i den pågående enkäten är raderade. Du får inga fler "
+    "meddelanden från oss. Skriv {start} om du vill vara med igen.",
+)
+# To someone on the opt-out list who writes something other than {start} (at most daily).
+OPTED_OUT_NOTICE = T(
+    "trygg:opted_out_notice",
+    "Du har avslutat och får inga meddelanden från oss. Skriv {start} om du vill vara med igen.",
+)
+OPTED_IN = T(
+    "trygg:opted_in",
+    "Välkommen tillbaka! Du kan få meddelanden från oss igen. Skriv {stop} när du vill sluta.",
 )
 RESTARTED = T("trygg:restarted", "Vi börjar om från början.")
 RESULTS_NONE = T(

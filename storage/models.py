@@ -84,6 +84,21 @@ class Contact(Base):
     ended_state: Mapped[dict[str, Any] | None]
 
 
+class OptOut(Base):
+    """A person who wrote STOPP or RADERA, or opted out at the provider: never contacted
+    again (no invitation, reminder or återkoppling) until they opt back in with START.
+    Only the keyed address hash and the language of the reply are kept: no time, no
+    source, nothing that ties it to the respondent whose dialog the opt-out ended."""
+
+    __tablename__ = "opt_outs"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16))
+    # When we last answered "you opted out; write START to join again", so a chatty
+    # phone or an auto-responder gets that reply at most once a day.
+    notified_at: Mapped[dt.datetime | None]
+
+
 class Dialog(Base):
     """A dialog in progress: the only link between a contact and a respondent."""
 

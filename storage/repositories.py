@@ -29,7 +29,7 @@ from storage.models import (
 ACTIVE_OUTBOX = ("pending", "sending", "waiting")
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
@@ -46,7 +46,7 @@ async def claim_delivery(
 ) -> bool:
     """Record a provider's delivery id. False when it was seen before (a retry)."""
     statement = (
-        _insert(session, InboundKey)
+        dialect_insert(session, InboundKey)
         .values(channel=channel, delivery_id=delivery_id, received_at=now)
         .on_conflict_do_nothing()
     )
@@ -69,7 +69,7 @@ async def lock_contact(
     """Find or create the contact and hold its row lock until the transaction ends, so two
     messages from one person are handled one after the other."""
     await session.execute(
-        _insert(session, Contact)
+        dialect_insert(session, Contact)
         .values(channel=channel, address_hash=address_hash, **defaults)
         .on_conflict_do_nothing()
     )
@@ -83,6 +83,21 @@ async def lock_contact(
 async def find_contact(session: AsyncSession, channel: str, address_hash: str) -> Contact | None:
     query = select(Contact).where(Contact.channel == channel, Contact.address_hash == address_hash)
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def contacts_among(
+    session: AsyncSession, channel: str, address_hashes: Sequence[str]
+) -> set[str]:
+    """Which of these hashes are known contacts of the channel, in chunks so a long list
+    stays within every database's parameter limit."""
+    found: set[str] = set()
+    for start in range(0, len(address_hashes), 500):
+        query = select(Contact.address_hash).where(
+            Contact.channel == channel,
+            Contact.address_hash.in_(address_hashes[start : start + 500]),
+        )
+        found.update((await session.execute(query)).scalars())
+    return found
 
 
 async def delete_contact(session: AsyncSession, contact: Contact) -> None:
@@ -132,7 +147,7 @@ def new_respondent_id() -> str:
 async def save_answer(
     session: AsyncSession, respondent_id: str, question_id: str, value: Any, now: dt.datetime
 ) -> None:
-    statement = _insert(session, Answer).values(
+    statement = dialect_insert(session, Answer).values(
         respondent_id=respondent_id, question_id=question_id, value={"v": value}, answered_at=now
     )
     statement = statement.on_conflict_do_update(
@@ -169,7 +184,7 @@ async def remember_flow(
     session: AsyncSession, flow_id: str, version: int, source_text: str, now: dt.datetime
 ) -> None:
     await session.execute(
-        _insert(session, FlowSnapshot)
+        dialect_insert(session, FlowSnapshot)
         .values(flow_id=flow_id, version=version, source_text=source_text, first_seen_at=now)
         .on_conflict_do_nothing()
     )

@@ -226,7 +226,8 @@ def test_chat_in_arabic_ends_when_the_person_writes_stopp(
     assert result.exit_code == 0, result.output
     assert arabic_intro in result.output
     assert intro not in result.output
-    assert library.translations.system("ar", texts.STOPPED) in result.output
+    stopped = library.translations.system("ar", texts.STOPPED).format(start="START")
+    assert stopped in result.output
     assert len(ARABIC_LETTER.findall(result.output)) > 200
     assert '"status": "stopped"' in result.output
     assert '"language": "ar"' in result.output

@@ -15,6 +15,7 @@ from dialog_flows.problems import FlowError
 from trygg import cli_service, i18n_catalogs
 from trygg.cli_export import export_app
 from trygg.cli_service import run_console_chat
+from trygg.cli_sms import sms_app
 from trygg.cli_telegram import telegram_app
 from trygg.settings import Settings
 
@@ -210,6 +211,7 @@ def chat(
 
 
 app.add_typer(telegram_app, name="telegram")
+app.add_typer(sms_app, name="sms")
 app.command("serve")(cli_service.serve)
 app.command("worker")(cli_service.worker)
 app.command("migrate")(cli_service.migrate_command)

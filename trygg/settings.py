@@ -26,6 +26,17 @@ class Settings(BaseSettings):
     twilio_from: str | None = None
     twilio_api: str = "https://api.twilio.com"
     twilio_segments_per_second: float = 10.0  # the sender's throughput (not in CONTRACT.md)
+    # WhatsApp through the same Twilio account (these are ours, not in CONTRACT.md): the
+    # sender (whatsapp:+46... or a Messaging Service), its rate, and approved templates as
+    # a JSON object of language -> Content SID, used outside the 24-hour window.
+    twilio_whatsapp_from: str | None = None
+    twilio_whatsapp_per_second: float = 80.0  # Twilio: 80 messages a second per sender
+    twilio_whatsapp_templates: dict[str, str] = {}
+    # The price of one outbound SMS segment, for cost estimates (invitations, docs).
+    sms_segment_price: float = 0.07
+    sms_currency: str = "USD"
+    # An invitation send above this many messages asks for confirmation.
+    sms_invite_confirm_above: int = 100
     facebook_page_token: str | None = None
     facebook_app_secret: str | None = None
     facebook_verify_token: str | None = None

@@ -9,12 +9,14 @@ port, as Twilio signs either.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from twilio.request_validator import RequestValidator
 
 from bots.contract import InboundMessage
 
 CHANNEL = "sms"
+WHATSAPP = "whatsapp"  # the same webhook and API, with ``whatsapp:+46...`` addresses
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 # Twilio's own opt-in words (Advanced Opt-Out reports them as OptOutType=START).
 OPT_IN_TYPES = frozenset({"START"})
@@ -31,10 +33,17 @@ def is_valid(auth_token: str, url: str, params: Mapping[str, str], signature: st
     return bool(RequestValidator(auth_token).validate(url, dict(params), signature))
 
 
+def channel_and_number(address: str) -> tuple[str, str]:
+    """``whatsapp:+46701234567`` -> (whatsapp, +46701234567); a plain number is SMS."""
+    if address.startswith(f"{WHATSAPP}:"):
+        return WHATSAPP, address.removeprefix(f"{WHATSAPP}:")
+    return CHANNEL, address
+
+
 def parse_message(form: Mapping[str, str]) -> InboundMessage | None:
     """None when the form is not an inbound message (no MessageSid or no sender)."""
     sid = form.get("MessageSid") or form.get("SmsMessageSid")
-    sender = form.get("From", "").strip()
+    channel, sender = channel_and_number(form.get("From", "").strip())
     if not sid or not sender:
         return None
     body = form.get("Body", "")
@@ -44,9 +53,9 @@ def parse_message(form: Mapping[str, str]) -> InboundMessage | None:
         media = 0
     if form.get("OptOutType", "").upper() in OPT_IN_TYPES:
         # START, YES, UNSTOP: Twilio has opted them back in; greet them with the dialog.
-        return InboundMessage(channel=CHANNEL, address=sender, delivery_id=sid, start=True)
+        return InboundMessage(channel=channel, address=sender, delivery_id=sid, start=True)
     return InboundMessage(
-        channel=CHANNEL,
+        channel=channel,
         address=sender,
         delivery_id=sid,
         text=body[:1600],  # Twilio's own limit; anything longer is not from Twilio
@@ -54,14 +63,29 @@ def parse_message(form: Mapping[str, str]) -> InboundMessage | None:
     )
 
 
-# Delivery reports worth recording; queued/sending/sent are steps on the way.
-FINAL_STATUSES = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
+# Delivery reports worth recording; queued/sending/sent are steps on the way. WhatsApp
+# also reports "read", which implies delivered.
+FINAL_STATUSES = {
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "undelivered",
+    "failed": "undelivered",
+}
 
 
-def parse_status(form: Mapping[str, str]) -> tuple[str, str, str | None] | None:
-    """(MessageSid, our status, Twilio's error code) for a final status, else None."""
+@dataclass(frozen=True)
+class StatusReport:
+    channel: str  # sms or whatsapp, from the recipient's address
+    message_sid: str
+    status: str  # ours: delivered or undelivered
+    error_code: str | None
+
+
+def parse_status(form: Mapping[str, str]) -> StatusReport | None:
+    """A final delivery status, or None for a step on the way or a malformed form."""
     sid = form.get("MessageSid") or form.get("SmsSid")
     status = FINAL_STATUSES.get((form.get("MessageStatus") or form.get("SmsStatus") or "").lower())
     if not sid or status is None:
         return None
-    return sid, status, form.get("ErrorCode") or None
+    channel, _ = channel_and_number(form.get("To", ""))
+    return StatusReport(channel, sid, status, form.get("ErrorCode") or None)

@@ -21,10 +21,13 @@ from dialog_flows.sms_encoding import sms_cost
 OPTED_OUT_CODES = {21610}
 UNREACHABLE_CODES = {21211, 21614, 21612, 21408}  # invalid, not mobile, unroutable, no permission
 RATE_LIMIT_CODES = {20429, 14107}
+# WhatsApp: free text outside the 24-hour window. The worker checks the window first, so
+# this is the safety net for a clock or record that disagrees with Meta's.
+OUTSIDE_WINDOW_CODES = {63016}
 
 
 class TwilioSender:
-    channel = CHANNEL
+    channel: str = CHANNEL
     recipient_interval = 0.0
 
     def __init__(
@@ -64,11 +67,19 @@ class TwilioSender:
         self._http = self._client = None
 
     def cost(self, message: Outgoing) -> int:
-        return sms_cost(render_plain(message, for_sms=True)).segments
+        return sms_cost(self.render(message)).segments
+
+    def render(self, message: Outgoing) -> str:
+        return render_plain(message, for_sms=True)
+
+    def to(self, address: str) -> str:
+        return address
 
     async def send(self, address: str, message: Outgoing) -> SendResult:
-        body = render_plain(message, for_sms=True)
-        options: dict[str, str] = {"to": address, "body": body}
+        return await self._create(address, body=self.render(message))
+
+    async def _create(self, address: str, **content: str) -> SendResult:
+        options: dict[str, str] = {"to": self.to(address), **content}
         if self.sender.startswith("MG"):
             options["messaging_service_sid"] = self.sender
         else:
@@ -89,6 +100,8 @@ def _error(exc: TwilioRestException) -> SendResult:
     text = f"{exc.status} {code}: {exc.msg}"[:500]
     if code in OPTED_OUT_CODES:
         return SendResult(Outcome.OPTED_OUT, error=text)
+    if code in OUTSIDE_WINDOW_CODES:
+        return SendResult(Outcome.WAITING, error=text)
     if exc.status == 429 or code in RATE_LIMIT_CODES or exc.status >= 500:
         return SendResult(Outcome.RETRY, error=text)
     if code in UNREACHABLE_CODES:

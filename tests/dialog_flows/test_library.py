@@ -25,7 +25,7 @@ from dialog_flows.problems import FlowError, Problem
 
 SHIPPED_SOURCES = (
     "ungdomshuset", "pilangskolan", "trygghetsdagen", "lss", "hvb", "forsamlingen",
-    "emaljgatan", "foretagare", "badet", "tellus", "facebook", "webb", "affisch",
+    "emaljgatan", "foretagare", "badet", "tellus", "facebook", "webb", "affisch", "medborgarpanel",
 )  # fmt: skip
 
 
@@ -49,7 +49,7 @@ def test_the_shipped_campaign(library: Library) -> None:
     )
     assert campaign.ends == "2027-06-30"
     assert tuple(source.id for source in campaign.sources) == SHIPPED_SOURCES
-    assert len(campaign.sources) == 13
+    assert len(campaign.sources) == 14
 
 
 def test_the_easy_read_source_starts_the_easy_read_flow(library: Library) -> None:

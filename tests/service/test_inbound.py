@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bots.contract import InboundMessage
+from storage import opt_outs
 from storage import repositories as repo
 from storage.models import (
     Answer,
@@ -187,6 +188,37 @@ async def test_feedback_by_sms_keeps_the_number_with_a_new_contact_not_the_answe
     assert "+46701234567" not in repr(answers) and "070" not in repr(answers)
     # The web contact did not ask for results here, so its address (the cookie) is gone.
     assert contacts["web"].address_enc is None and not contacts["web"].feedback_wanted
+
+
+async def test_a_number_on_the_opt_out_list_is_not_kept_for_feedback_by_sms(
+    runtime: Runtime,
+) -> None:
+    async with runtime.database.sessions() as session, session.begin():
+        key = runtime.vault.lookup_hash("sms", "+46701234567")
+        await opt_outs.suppress(session, "sms", key, "sv")
+    service = DialogService(runtime)
+    await service.handle(web(start=True, start_source="ungdomshuset", language="sv"))
+    for answer in ["hoppa över", "6", "hoppa över", "hoppa över", "1", "1", "1", "1",
+                   "hoppa över", "2", "2"]:  # fmt: skip
+        await service.handle(web(answer))
+    done = await service.handle(web("070-123 45 67"))
+    assert done.state is not None and done.state.status == "completed"
+    assert [contact.channel for contact in await rows(runtime, Contact)] == ["web"]
+
+
+async def test_web_chat_stop_then_notice_then_start(runtime: Runtime) -> None:
+    service = DialogService(runtime)
+    await service.handle(web(start=True, language="en"))
+    stopped = await service.handle(web("STOP"))
+    assert "Write START if you want to take part again." in stopped.messages[-1].text
+    notice = await service.handle(web("hello?"))
+    assert [m.text for m in notice.messages] == [
+        "You have stopped and get no messages from us. Write START if you want to take part again."
+    ]
+    assert (await service.handle(web("hello?"))).messages == ()  # once a day at most
+    back = await service.handle(web("START"))
+    assert back.messages[0].text.startswith("Welcome back!")
+    assert back.state is not None and back.state.active and back.state.language == "en"
 
 
 async def test_start_over_ends_the_old_respondent_and_begins_a_new_one(runtime: Runtime) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import StatementError
 
 from dialog_flows.session import Outgoing, outgoing_to_dict
-from storage import outbox
+from storage import opt_outs, outbox
 from storage import repositories as repo
 from storage.models import (
     Answer,
@@ -387,6 +387,44 @@ class TestRepositoryContract:
             {"campaign": "karlslund"},
         )
         assert entry.at == runtime.clock() and entry.id is not None
+
+    # -- the opt-out list --------------------------------------------------------------
+
+    async def test_suppress_find_and_lift(self, runtime: Runtime) -> None:
+        async with runtime.database.sessions() as session, session.begin():
+            assert await opt_outs.find(session, "sms", "h1") is None
+            await opt_outs.suppress(session, "sms", "h1", "ar")
+            await opt_outs.suppress(session, "sms", "h1", "so")  # again: one row, newest language
+        async with runtime.database.sessions() as session, session.begin():
+            entry = await opt_outs.find(session, "sms", "h1")
+            assert entry is not None and (entry.language, entry.notified_at) == ("so", None)
+            assert await opt_outs.find(session, "telegram", "h1") is None  # per channel
+            assert await opt_outs.lift(session, "sms", "h1") is True
+            assert await opt_outs.lift(session, "sms", "h1") is False
+            assert await opt_outs.find(session, "sms", "h1") is None
+
+    async def test_suppressed_among_checks_long_lists_in_chunks(self, runtime: Runtime) -> None:
+        hashes = [f"h{number}" for number in range(1234)]
+        async with runtime.database.sessions() as session, session.begin():
+            for key in ("h3", "h777", "h1233", "elsewhere"):
+                await opt_outs.suppress(session, "sms", key, "sv")
+            await opt_outs.suppress(session, "telegram", "h5", "sv")
+        async with runtime.database.sessions() as session:
+            found = await opt_outs.suppressed_among(session, "sms", hashes)
+        assert found == {"h3", "h777", "h1233"}
+
+    async def test_notice_due_once_per_interval(self, runtime: Runtime) -> None:
+        now, day = runtime.clock(), dt.timedelta(days=1)
+        async with runtime.database.sessions() as session, session.begin():
+            await opt_outs.suppress(session, "sms", "h1", "sv")
+            entry = await opt_outs.find(session, "sms", "h1")
+            assert entry is not None and opt_outs.notice_due(entry, now, day)
+            entry.notified_at = now
+        async with runtime.database.sessions() as session:
+            entry = await opt_outs.find(session, "sms", "h1")
+            assert entry is not None and entry.notified_at == now
+            assert not opt_outs.notice_due(entry, now + day / 2, day)
+            assert opt_outs.notice_due(entry, now + day, day)
 
     # -- datetimes ---------------------------------------------------------------------
 

@@ -25,6 +25,10 @@ from storage.models import Answer, FlowSnapshot, Respondent
 from trygg.export.flows import campaign_flows, label_flows, question_order
 from trygg.service.runtime import Runtime
 
+# WhatsApp comes through the SMS adapter (Twilio), so the export's ``channel`` (one of
+# telegram, sms, facebook, web, console: CONTRACT.md) says sms; ``via`` says which.
+CONTRACT_CHANNELS = {"whatsapp": "sms"}
+
 
 @dataclass(frozen=True)
 class ResponseExport:
@@ -98,7 +102,8 @@ def _row(respondent: Respondent, answers: dict[str, Any]) -> dict[str, Any]:
         "campaign": respondent.campaign_id,
         "flow": respondent.flow_id,
         "flow_version": respondent.flow_version,
-        "channel": respondent.channel,
+        "channel": CONTRACT_CHANNELS.get(respondent.channel, respondent.channel),
+        "via": respondent.channel,
         "language": respondent.language.replace("_", "-"),
         "source": respondent.source or None,
         "status": respondent.status,

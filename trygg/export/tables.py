@@ -37,6 +37,7 @@ FIXED_COLUMNS = (
     "started_at",
     "completed_at",
     "last_step",
+    "via",
 )
 LABEL_COLUMNS = ("flow", "flow_version", "question_id", "question_text", "choice_id", "label")
 RESPONSES_SHEET = "Svar"

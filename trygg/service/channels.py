@@ -14,6 +14,11 @@ def sms_enabled(settings: Settings) -> bool:
     return bool(settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from)
 
 
+def whatsapp_enabled(settings: Settings) -> bool:
+    """WhatsApp rides on the Twilio account, with its own sender."""
+    return sms_enabled(settings) and bool(settings.twilio_whatsapp_from)
+
+
 def build_senders(settings: Settings) -> dict[str, ChannelSender]:
     senders: dict[str, ChannelSender] = {}
     if telegram_enabled(settings):
@@ -27,12 +32,26 @@ def build_senders(settings: Settings) -> dict[str, ChannelSender]:
         from bots.sms.outbound import TwilioSender  # noqa: PLC0415 (only when on)
 
         assert settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from
+        credentials = (settings.twilio_account_sid, settings.twilio_auth_token)
+        # SMS and WhatsApp share the account, the API and the status callback.
+        common = {
+            "api_root": settings.twilio_api,
+            "status_callback": settings.public_url.rstrip("/") + "/webhooks/sms/status",
+        }
         senders["sms"] = TwilioSender(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token,
+            *credentials,
             settings.twilio_from,
-            api_root=settings.twilio_api,
-            status_callback=settings.public_url.rstrip("/") + "/webhooks/sms/status",
             segments_per_second=settings.twilio_segments_per_second,
+            **common,
         )
+        if settings.twilio_whatsapp_from:
+            from bots.sms.whatsapp import WhatsAppSender  # noqa: PLC0415 (only when on)
+
+            senders["whatsapp"] = WhatsAppSender(
+                *credentials,
+                settings.twilio_whatsapp_from,
+                segments_per_second=settings.twilio_whatsapp_per_second,
+                templates=settings.twilio_whatsapp_templates,
+                **common,
+            )
     return senders

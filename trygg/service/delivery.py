@@ -4,7 +4,9 @@ Temporary errors are retried with exponential backoff (or when the provider says
 permanent ones stop at once. A person who blocked the bot is marked unreachable; a
 person who opted out at the provider is erased like one who wrote STOPP. Live dialog
 replies (priority 0) are claimed before broadcast traffic. Sends are paced by each
-channel's rate and by a minimum interval between two messages to one person.
+channel's rate and by a minimum interval between two messages to one person. A message
+to someone whose messaging window is closed (WhatsApp, Messenger) goes out only as the
+provider's rules allow; otherwise it waits for their next message.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.contract import ChannelSender, ControlSender, Outcome, SendResult
+from bots.contract import ChannelSender, ControlSender, Outcome, SendResult, WindowedSender
 from dialog_flows.session import outgoing_from_dict
-from storage import outbox
+from storage import opt_outs, outbox
 from storage import repositories as repo
 from storage.models import Contact
 from trygg.service.runtime import Runtime
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 15 * 60
+WINDOW_MARGIN = dt.timedelta(minutes=1)
 
 
 class RateLimiter:
@@ -91,9 +94,10 @@ class DeliveryWorker:
             claimed = await outbox.claim_due(
                 session, self.senders.keys(), now, limit=self.batch_size, lease=self.lease
             )
+            closed = await self._closed_windows(session, claimed, now) if claimed else set()
         if not claimed:
             return 0
-        results = await asyncio.gather(*(self._send(item) for item in claimed))
+        results = await asyncio.gather(*(self._send(item, item.id in closed) for item in claimed))
         async with self.runtime.database.sessions() as session, session.begin():
             for item, result in zip(claimed, results, strict=True):
                 await self._record(session, item, result)
@@ -120,7 +124,33 @@ class DeliveryWorker:
             if close is not None:
                 await close()
 
-    async def _send(self, item: outbox.Claimed) -> SendResult:
+    async def _closed_windows(
+        self, session: AsyncSession, claimed: list[outbox.Claimed], now: dt.datetime
+    ) -> set[int]:
+        """The claimed messages whose recipient's messaging window (WhatsApp, Messenger) is
+        closed: their last message to us is older than the window, or there was none."""
+        windowed: dict[str, list[outbox.Claimed]] = {}
+        for item in claimed:
+            if isinstance(self.senders[item.channel], WindowedSender):
+                windowed.setdefault(item.channel, []).append(item)
+        closed: set[int] = set()
+        for channel, items in windowed.items():
+            sender = self.senders[channel]
+            assert isinstance(sender, WindowedSender)
+            # A minute's margin: the message is sent a moment after this check.
+            opened_after = now - dt.timedelta(seconds=sender.window_seconds) + WINDOW_MARGIN
+            query = select(Contact.address_hash, Contact.last_inbound_at).where(
+                Contact.channel == channel,
+                Contact.address_hash.in_({item.recipient_key for item in items}),
+            )
+            last_inbound = {key: at for key, at in (await session.execute(query)).all()}
+            for item in items:
+                seen = last_inbound.get(item.recipient_key)
+                if seen is None or seen < opened_after:
+                    closed.add(item.id)
+        return closed
+
+    async def _send(self, item: outbox.Claimed, window_closed: bool = False) -> SendResult:
         sender = self.senders[item.channel]
         if item.address_enc is None:
             return SendResult(Outcome.FAILED, error="no address (erased)")
@@ -146,6 +176,8 @@ class DeliveryWorker:
                 if not isinstance(sender, ControlSender):
                     return SendResult(Outcome.FAILED, error=f"{item.channel} has no actions")
                 return await sender.perform(address, control)
+            if window_closed and isinstance(sender, WindowedSender):
+                return await sender.send_outside_window(address, outgoing_from_dict(item.message))
             return await sender.send(address, outgoing_from_dict(item.message))
         except Exception as exc:  # an adapter bug or a network error: try again later
             log.warning("send %s on %s raised %s", item.id, item.channel, type(exc).__name__)
@@ -187,6 +219,8 @@ class DeliveryWorker:
     async def _opted_out(self, session: AsyncSession, item: outbox.Claimed) -> None:
         await repo.cancel_pending(session, item.recipient_key)
         contact = await self._contact(session, item)
+        language = contact.language if contact else self.runtime.library.campaign().default_language
+        await opt_outs.suppress(session, item.channel, item.recipient_key, language)
         if contact is not None:
             # As when they write STOPP: the dialog in progress ends as stopped.
             await repo.end_dialog(session, contact.id, "stopped", self.runtime.clock())

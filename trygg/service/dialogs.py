@@ -11,28 +11,35 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.contract import InboundMessage
-from dialog_flows.campaigns import Entry, parse_keyword_entry, resolve_source
+from dialog_flows.campaigns import Entry
 from dialog_flows.engine import current_prompt, respond
-from dialog_flows.loader import load_flow_text
-from dialog_flows.model import Campaign, Flow
+from dialog_flows.keyword_replies import opted_in_confirmation, opted_out_notice
+from dialog_flows.keywords import is_opt_in
+from dialog_flows.model import Campaign
 from dialog_flows.session import (
     Context,
-    Inbound,
     Outgoing,
     SessionState,
-    Start,
     Tick,
     Turn,
-    UserMessage,
     outgoing_to_dict,
 )
+from storage import opt_outs
 from storage import repositories as repo
-from storage.models import Contact, Dialog
+from storage.models import Contact, Dialog, OptOut
+from trygg.service.choosing import (
+    campaign_or_default,
+    entry_of,
+    event_of,
+    flow_for_turn,
+    pinned_flow,
+)
 from trygg.service.outcomes import apply_turn
 from trygg.service.runtime import Runtime
 
@@ -41,6 +48,10 @@ log = logging.getLogger(__name__)
 # Our own channels show replies in the page or terminal that asked, within the same
 # request; their outbox rows are the durable record, already delivered.
 INLINE_CHANNELS = frozenset({"web", "console"})
+# How often someone on the opt-out list is told how to opt in again, if they keep writing.
+NOTICE_EVERY = dt.timedelta(hours=24)
+# Outbox priority of invitations: bulk traffic, behind replies to live dialogs (0).
+INVITATION_PRIORITY = 10
 
 
 @dataclass(frozen=True)
@@ -64,45 +75,127 @@ class DialogService:
                 session, message.channel, message.delivery_id, now
             ):
                 return Handled(duplicate=True)
-            entry = self._entry(message)
-            entry_campaign = entry.campaign if entry else self.library.campaign()
-            contact = await repo.lock_contact(
-                session,
-                message.channel,
-                address_hash,
-                {
-                    "campaign_id": entry_campaign.id,
-                    "language": entry_campaign.default_language,
-                    "feedback_wanted": False,
-                    "unreachable": False,
-                    "created_at": now,
-                },
-            )
-            dialog = await repo.get_dialog(session, contact.id)
-            state = _current_state(contact, dialog)
-            campaign = self._campaign(contact.campaign_id)
-            event = self._event(message, entry)
-            flow = await self._flow(session, state, campaign, event, now)
-            context = Context(
-                now=now.timestamp(),
-                channel=message.channel,
-                translations=self.library.translations,
-                language_hint=message.language_hint,
-                default_language=campaign.default_language,
-            )
-            turn = respond(flow, state, event, context)
             for control in message.controls:  # e.g. answer the tapped button first
-                await repo.enqueue(
-                    session,
-                    channel=message.channel,
-                    recipient_key=address_hash,
-                    address_enc=vault.encrypt(message.address),
-                    message={"control": dict(control)},
-                    now=now,
-                )
-            await self._store(session, contact, dialog, campaign, turn, message.address, now)
+                await self._enqueue(session, message, address_hash, {"control": dict(control)}, now)
+            entry = entry_of(self.library, message)
+            opted_out = await opt_outs.find(session, message.channel, address_hash)
+            rejoined: Outgoing | None = None
+            if opted_out is not None:
+                if not self._opts_in(message, entry):
+                    notice = await self._opted_out_notice(session, message, opted_out, now)
+                    return Handled(False, notice)
+                # START, an entry keyword or link: they are back. Confirm, then begin.
+                await opt_outs.lift(session, message.channel, address_hash)
+                rejoined = opted_in_confirmation(self.library.translations, opted_out.language)
+                language = message.language or opted_out.language
+                message = replace(message, start=True, language=language)
+            pending = await self._converse(session, message, entry, address_hash, now)
+            if rejoined is not None:  # the confirmation goes first
+                turn = pending.turn
+                pending = replace(pending, turn=replace(turn, messages=(rejoined, *turn.messages)))
+            await self._store(session, pending, now)
             await repo.release_waiting(session, address_hash, now)
-        return Handled(False, turn.messages, turn.state)
+        return Handled(False, pending.turn.messages, pending.turn.state)
+
+    async def invite(
+        self, address: str, entry: Entry, language: str | None
+    ) -> Literal["invited", "opted_out", "known"]:
+        """Start a dialog with someone on an invitation list (a citizens' panel): the
+        opening prompt goes to the outbox behind live replies. Nobody on the opt-out list
+        is invited, and nobody we already know (taking part, or took part) is invited
+        twice, so running the same list again, after a crash, say, invites only the rest.
+        """
+        channel = "sms"
+        now = self.runtime.clock()
+        address_hash = self.runtime.vault.lookup_hash(channel, address)
+        async with self.runtime.database.sessions() as session, session.begin():
+            if await opt_outs.find(session, channel, address_hash) is not None:
+                return "opted_out"
+            if await repo.find_contact(session, channel, address_hash) is not None:
+                return "known"
+            message = InboundMessage(channel, address, start=True, language=language)
+            pending = await self._converse(session, message, entry, address_hash, now)
+            # They have not written to us: no messaging window opens, and their dialog's
+            # clock (reminder, expiry) starts now.
+            await self._store(session, pending, now, priority=INVITATION_PRIORITY, touch=False)
+        return "invited"
+
+    async def _converse(
+        self,
+        session: AsyncSession,
+        message: InboundMessage,
+        entry: Entry | None,
+        address_hash: str,
+        now: dt.datetime,
+    ) -> _Pending:
+        """Lock the contact and run the engine: the turn, not yet stored."""
+        entry_campaign = entry.campaign if entry else self.library.campaign()
+        contact = await repo.lock_contact(
+            session,
+            message.channel,
+            address_hash,
+            {
+                "campaign_id": entry_campaign.id,
+                "language": entry_campaign.default_language,
+                "feedback_wanted": False,
+                "unreachable": False,
+                "created_at": now,
+            },
+        )
+        dialog = await repo.get_dialog(session, contact.id)
+        state = _current_state(contact, dialog)
+        campaign = campaign_or_default(self.library, contact.campaign_id)
+        event = event_of(message, entry)
+        flow = await flow_for_turn(session, self.library, state, campaign, event, now)
+        context = Context(
+            now=now.timestamp(),
+            channel=message.channel,
+            translations=self.library.translations,
+            language_hint=message.language_hint,
+            default_language=campaign.default_language,
+        )
+        turn = respond(flow, state, event, context)
+        return _Pending(contact, dialog, campaign, turn, message.address)
+
+    def _opts_in(self, message: InboundMessage, entry: Entry | None) -> bool:
+        if message.start or entry is not None:
+            return True
+        return message.payload is None and is_opt_in(message.text, self.library.translations)
+
+    async def _opted_out_notice(
+        self,
+        session: AsyncSession,
+        message: InboundMessage,
+        opted_out: OptOut,
+        now: dt.datetime,
+    ) -> tuple[Outgoing, ...]:
+        """Someone on the opt-out list wrote, but not START: tell them how to opt in
+        again, at most once a day (a phone's auto-reply must not start a loop)."""
+        if not opt_outs.notice_due(opted_out, now, NOTICE_EVERY):
+            return ()
+        opted_out.notified_at = now
+        notice = opted_out_notice(self.library.translations, opted_out.language)
+        await self._enqueue(session, message, opted_out.address_hash, outgoing_to_dict(notice), now)
+        return (notice,)
+
+    async def _enqueue(
+        self,
+        session: AsyncSession,
+        message: InboundMessage,
+        address_hash: str,
+        body: dict[str, Any],
+        now: dt.datetime,
+    ) -> None:
+        inline = message.channel in INLINE_CHANNELS and "control" not in body
+        await repo.enqueue(
+            session,
+            channel=message.channel,
+            recipient_key=address_hash,
+            address_enc=None if inline else self.runtime.vault.encrypt(message.address),
+            message=body,
+            now=now,
+            status="sent" if inline else "pending",
+        )
 
     async def set_reachable(
         self, channel: str, address: str, reachable: bool, delivery_id: str | None
@@ -139,7 +232,7 @@ class DialogService:
             if contact is None or dialog is None:
                 return ()
             state = SessionState.from_dict(dialog.state)
-            flow = await self._pinned_flow(session, state)
+            flow = await pinned_flow(session, self.library, state)
             context = Context(
                 now=self.runtime.clock().timestamp(),
                 channel=channel,
@@ -165,7 +258,7 @@ class DialogService:
             if contact is None or dialog is None or contact.address_enc is None:
                 return
             state = SessionState.from_dict(dialog.state)
-            flow = await self._pinned_flow(session, state)
+            flow = await pinned_flow(session, self.library, state)
             context = Context(
                 now=now.timestamp(),
                 channel=contact.channel,
@@ -175,91 +268,33 @@ class DialogService:
             if turn.state == state:
                 return
             address = self.runtime.vault.decrypt(contact.address_enc)
-            campaign = self._campaign(contact.campaign_id)
+            pending = _Pending(
+                contact,
+                dialog,
+                campaign_or_default(self.library, contact.campaign_id),
+                turn,
+                address,
+            )
             # A reminder is not activity: keep the dialog's clock where the person left it.
-            await self._store(session, contact, dialog, campaign, turn, address, now, touch=False)
-
-    # -- choosing the campaign, event and flow ---------------------------------------------
-
-    def _campaign(self, campaign_id: str) -> Campaign:
-        try:
-            return self.library.campaign(campaign_id)
-        except KeyError:  # a campaign removed from the files: its contacts join the default
-            return self.library.campaign()
-
-    def _entry(self, message: InboundMessage) -> Entry | None:
-        """The campaign and source an entry link (/start, ref) or keyword (TRYGG BADET) names."""
-        campaigns = self.library.campaigns
-        if message.start:
-            entry = resolve_source(message.start_source, campaigns)
-            if message.start_source and entry is None:
-                log.info("unknown source in an entry link on %s", message.channel)
-            return entry
-        if message.payload is None:
-            entry = parse_keyword_entry(message.text, campaigns)
-            if entry is not None and entry.unknown_source:
-                log.info("unknown source after the keyword %s", entry.campaign.keyword)
-            return entry
-        return None
-
-    @staticmethod
-    def _event(message: InboundMessage, entry: Entry | None) -> Inbound:
-        if message.start or entry is not None:
-            source = entry.source.id if entry and entry.source else None
-            return Start(source, message.language)
-        return UserMessage(message.text, message.payload, message.has_attachment)
-
-    async def _flow(
-        self,
-        session: AsyncSession,
-        state: SessionState | None,
-        campaign: Campaign,
-        event: Inbound,
-        now: dt.datetime,
-    ) -> Flow:
-        if state is not None and state.active:
-            return await self._pinned_flow(session, state)
-        source = event.source if isinstance(event, Start) else None
-        flow = self.library.flow(campaign.flow_for(source))
-        if flow is None:  # the library checked campaigns against flows at load
-            raise RuntimeError(f"campaign {campaign.id} has no flow")
-        text = self.library.sources.get((flow.id, flow.version))
-        if text is not None:
-            await repo.remember_flow(session, flow.id, flow.version, text, now)
-        return flow
-
-    async def _pinned_flow(self, session: AsyncSession, state: SessionState) -> Flow:
-        """The exact version the session started on, even after the files changed."""
-        flow = self.library.flow(state.flow_id, state.flow_version)
-        if flow is not None:
-            return flow
-        text = await repo.flow_snapshot(session, state.flow_id, state.flow_version)
-        if text is not None:
-            return load_flow_text(text, f"{state.flow_id} v{state.flow_version} (stored)")
-        newest = self.library.flow(state.flow_id)
-        if newest is None:
-            raise RuntimeError(f"flow {state.flow_id} is gone")
-        return newest  # the engine restarts a state it cannot place
+            await self._store(session, pending, now, touch=False)
 
     # -- storing a turn --------------------------------------------------------------------
 
     async def _store(
         self,
         session: AsyncSession,
-        contact: Contact,
-        dialog: Dialog | None,
-        campaign: Campaign,
-        turn: Turn,
-        address: str,
+        pending: _Pending,
         now: dt.datetime,
         *,
+        priority: int = 0,
         touch: bool = True,
     ) -> None:
         vault = self.runtime.vault
-        address_enc = vault.encrypt(address)
+        contact = pending.contact
+        address_enc = vault.encrypt(pending.address)
         inline = contact.channel in INLINE_CHANNELS
         outbox_ids = []
-        for outgoing in turn.messages:
+        for outgoing in pending.turn.messages:
             outbox_id = await repo.enqueue(
                 session,
                 channel=contact.channel,
@@ -267,12 +302,33 @@ class DialogService:
                 address_enc=None if inline else address_enc,
                 message=outgoing_to_dict(outgoing),
                 now=now,
+                priority=priority,
                 status="sent" if inline else "pending",
             )
             outbox_ids.append(outbox_id)
         await apply_turn(
-            session, self.runtime, contact, dialog, campaign, turn, address, now, touch, outbox_ids
+            session,
+            self.runtime,
+            contact,
+            pending.dialog,
+            pending.campaign,
+            pending.turn,
+            pending.address,
+            now,
+            touch,
+            outbox_ids,
         )
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A turn the engine produced, and what storing it needs."""
+
+    contact: Contact
+    dialog: Dialog | None
+    campaign: Campaign
+    turn: Turn
+    address: str
 
 
 def _current_state(contact: Contact, dialog: Dialog | None) -> SessionState | None:

@@ -3,8 +3,9 @@
 This is where the privacy rules live:
 - a respondent is a random id; while the dialog runs, only the ``dialogs`` row links it
   to the contact, and that row goes when the dialog ends;
-- opt-out and erasure delete the contact (address and preferences) at once; erasure
-  also deletes the answers of the dialog in progress, which are still linkable;
+- opt-out and erasure delete the contact (address and preferences) at once and put the
+  address's keyed hash on the opt-out list; erasure also deletes the answers of the
+  dialog in progress, which are still linkable;
 - a contact keeps its encrypted address only while a dialog runs or when the person
   asked for the återkoppling (the results).
 """
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog_flows.model import Campaign
 from dialog_flows.session import Event, SessionState, Turn
+from storage import opt_outs
 from storage import repositories as repo
 from storage.models import Contact, Dialog, Respondent
 from trygg.service.runtime import Runtime
@@ -71,6 +73,9 @@ async def apply_turn(
                 await repo.delete_respondent(session, respondent.id)
             deleted = True
     if deleted:
+        # Nothing more goes to them until they opt in again, even after the contact is gone.
+        language = turn.state.language if turn.state else contact.language
+        await opt_outs.suppress(session, contact.channel, contact.address_hash, language)
         # The confirmation already sits in the outbox with its own copy of the address.
         await repo.cancel_pending(session, contact.address_hash, except_ids=outbox_ids)
         await repo.delete_contact(session, contact)
@@ -120,12 +125,16 @@ async def _feedback(
     elif event.deliver == "none":
         contact.feedback_wanted = False
     elif event.deliver == "sms" and event.address:
-        # Another channel's contact, holding only what the återkoppling needs.
+        # Another channel's contact, holding only what the återkoppling needs. A number
+        # on the SMS opt-out list stays off it: its owner must write START themselves.
         vault = runtime.vault
+        address_hash = vault.lookup_hash("sms", event.address)
+        if await opt_outs.find(session, "sms", address_hash) is not None:
+            return
         other = await repo.lock_contact(
             session,
             "sms",
-            vault.lookup_hash("sms", event.address),
+            address_hash,
             {
                 "campaign_id": campaign.id,
                 "language": state.language if state else contact.language,

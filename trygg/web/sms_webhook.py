@@ -4,6 +4,7 @@ delivery reports, each signed (``X-Twilio-Signature``) against TRYGG_PUBLIC_URL.
 An unsigned or wrongly signed request gets 403 and nothing is stored. An inbound message
 is answered with empty TwiML once it is handled: replies go out through the outbox and
 the REST API, never in this response. While SMS is off, both paths answer 404.
+WhatsApp arrives on the same paths, from ``whatsapp:`` addresses.
 """
 
 from __future__ import annotations
@@ -12,9 +13,16 @@ import logging
 
 from fastapi import APIRouter, Request, Response
 
-from bots.sms.inbound import EMPTY_TWIML, is_valid, parse_message, parse_status, signed_url
+from bots.sms.inbound import (
+    EMPTY_TWIML,
+    WHATSAPP,
+    is_valid,
+    parse_message,
+    parse_status,
+    signed_url,
+)
 from storage import outbox
-from trygg.service.channels import sms_enabled
+from trygg.service.channels import sms_enabled, whatsapp_enabled
 from trygg.service.dialogs import DialogService
 
 log = logging.getLogger(__name__)
@@ -43,6 +51,10 @@ async def sms_webhook(request: Request) -> Response:
     dialogs: DialogService = request.app.state.dialogs
     if message is None:
         log.info("sms: a signed request that is not an inbound message; acknowledged")
+    elif message.channel == WHATSAPP and not whatsapp_enabled(request.app.state.runtime.settings):
+        # We could not answer: no WhatsApp sender is set. Acknowledge so Twilio stops.
+        log.info("sms: a WhatsApp message while WhatsApp is off; acknowledged")
+        await dialogs.acknowledge(message.channel, message.delivery_id)
     else:
         await dialogs.handle(message)
     return Response(EMPTY_TWIML, media_type="text/xml")
@@ -58,7 +70,12 @@ async def sms_status(request: Request) -> Response:
         return Response(status_code=403)
     report = parse_status(params)
     if report is not None:
-        sid, status, error = report
         async with runtime.database.sessions() as session, session.begin():
-            await outbox.update_delivery_status(session, sid, status, error, channel="sms")
+            await outbox.update_delivery_status(
+                session,
+                report.message_sid,
+                report.status,
+                report.error_code,
+                channel=report.channel,
+            )
     return Response(status_code=204)

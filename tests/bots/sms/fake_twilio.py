@@ -28,6 +28,7 @@ import asyncio
 import base64
 import binascii
 import copy
+import json
 import re
 import threading
 from dataclasses import dataclass, field
@@ -78,6 +79,7 @@ FROM_REQUIRED = 21603  # "A 'From' phone number is required."
 TO_REQUIRED = 21604  # "A 'To' phone number is required."
 OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
 BODY_TOO_LONG = 21617  # *guess* at the exact wording
+INVALID_CONTENT_SID = 21655  # "The ContentSid is Invalid"
 
 OPTED_OUT_MESSAGE = "Attempt to send to unsubscribed recipient"
 FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "read", "canceled"})
@@ -162,6 +164,7 @@ class FakeTwilio:
         self._calls: list[Call] = []
         self._failures: list[_Failure] = []
         self._opted_out: set[str] = set()
+        self._templates: dict[str, str] = {}  # Content SID -> approved text with {{1}}...
         self._messages: dict[str, dict[str, Any]] = {}
         self._callbacks: dict[str, str] = {}  # message sid -> StatusCallback URL
         self._senders: dict[str, str] = {}  # message sid -> number it went out from
@@ -238,6 +241,15 @@ class FakeTwilio:
         """
         return [call.params for call in self.sends() if call.status == 201 and _to(call) == number]
 
+    def bodies_to(self, number: str) -> list[str]:
+        """The text each accepted send to ``number`` delivered: its Body, or the body
+        Twilio rendered from a template (ContentSid)."""
+        return [
+            str(call.response["body"])
+            for call in self.sends()
+            if call.status == 201 and _to(call) == number
+        ]
+
     def message(self, sid: str) -> dict[str, Any] | None:
         """The Message resource as the fake holds it now (after ``deliver_status``)."""
         with self._lock:
@@ -292,6 +304,12 @@ class FakeTwilio:
     def opt_in(self, number: str) -> None:
         with self._lock:
             self._opted_out.discard(number)
+
+    def add_template(self, content_sid: str, text: str) -> None:
+        """An approved Content Template (WhatsApp): ``{{1}}``, ``{{2}}``... are filled from
+        the send's ContentVariables JSON, as Twilio renders it into the message body."""
+        with self._lock:
+            self._templates[content_sid] = text
 
     def rate_limit_next(self, times: int = 1) -> None:
         self.fail_next(status=429, code=TOO_MANY_REQUESTS, message="Too Many Requests", times=times)
@@ -498,6 +516,19 @@ class FakeTwilio:
                 self._failures.pop(0)
             return failure
 
+    def _render_template(self, content_sid: str, variables: str) -> str:
+        with self._lock:
+            template = self._templates.get(content_sid)
+        if template is None:
+            raise _ApiError(400, INVALID_CONTENT_SID, "The ContentSid is Invalid")
+        try:
+            values = json.loads(variables)
+        except json.JSONDecodeError:
+            values = None
+        if not isinstance(values, dict):
+            raise _ApiError(400, 21656, "The ContentVariables Parameter is invalid")
+        return _fill(template, values)
+
     def _create_message(
         self, params: dict[str, str], form: tuple[tuple[str, str], ...]
     ) -> tuple[int, dict[str, Any]]:
@@ -515,6 +546,9 @@ class FakeTwilio:
             raise _ApiError(400, BODY_REQUIRED, "Message body is required.")
         if not E164.match(to):
             raise _ApiError(400, INVALID_TO, f"Invalid 'To' Phone Number: {to}")
+        content_sid = params.get("ContentSid")
+        if content_sid:
+            body = self._render_template(content_sid, params.get("ContentVariables", "{}"))
         if len(body) > MAX_BODY:
             raise _ApiError(
                 400,
@@ -558,6 +592,12 @@ class FakeTwilio:
             if callback:
                 self._callbacks[sid] = callback
         return 201, copy.deepcopy(message)
+
+
+def _fill(template: str, variables: dict[str, Any]) -> str:
+    for key, value in variables.items():
+        template = template.replace("{{" + str(key) + "}}", str(value))
+    return template
 
 
 def _to(call: Call) -> str:

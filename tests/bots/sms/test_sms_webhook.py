@@ -3,84 +3,17 @@ worker -> a local fake Twilio REST server. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from sqlalchemy import func, select
-from twilio.request_validator import RequestValidator
 
 from storage.models import Contact, InboundKey, OutboxMessage
 from tests.bots.sms.fake_twilio import FakeTwilio
+from tests.bots.sms.phone import PHONE, PUBLIC, Phone
 from tests.service_helpers import Clock, drop_runtime, make_runtime
 from trygg.export import export_rows
-from trygg.service.channels import build_senders
-from trygg.service.delivery import DeliveryWorker
 from trygg.service.runtime import Runtime
 from trygg.web.app import create_app
-
-PUBLIC = "https://dialog.example.se"
-PHONE = "+46701234567"
-
-
-class Phone:
-    """A resident's phone: sends signed inbound forms, reads what the fake Twilio got."""
-
-    def __init__(
-        self, http: httpx.AsyncClient, fake: FakeTwilio, runtime: Runtime, number: str = PHONE
-    ):
-        self.http, self.fake, self.runtime, self.number = http, fake, runtime, number
-        self.count = 0
-
-    def form(self, body: str) -> dict[str, str]:
-        self.count += 1
-        sid = f"SM{self.count:032x}"
-        return {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid,
-                "AccountSid": self.fake.account_sid, "From": self.number, "To": "+46769999999",
-                "Body": body, "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received",
-                "ApiVersion": "2010-04-01"}  # fmt: skip
-
-    async def post(
-        self, params: dict[str, str], *, path: str = "/webhooks/sms", token: str | None = None
-    ) -> httpx.Response:
-        signature = RequestValidator(token or self.fake.auth_token).compute_signature(
-            PUBLIC + path, params
-        )
-        response = await self.http.post(
-            path, data=params, headers={"X-Twilio-Signature": signature}
-        )
-        await self.deliver()
-        return response
-
-    async def send(self, body: str) -> httpx.Response:
-        return await self.post(self.form(body))
-
-    async def deliver(self) -> None:
-        worker = DeliveryWorker(self.runtime, build_senders(self.runtime.settings))
-        try:
-            while await worker.run_once():
-                pass
-        finally:
-            await worker.aclose()
-
-    def received(self) -> list[str]:
-        return [message["Body"] for message in self.fake.sent_to(self.number)]
-
-
-@pytest.fixture
-async def sms(
-    database_url: str, fake_twilio: FakeTwilio
-) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
-    runtime = await make_runtime(
-        database_url, Clock(), public_url=PUBLIC, twilio_account_sid=fake_twilio.account_sid,
-        twilio_auth_token=fake_twilio.auth_token, twilio_from="+46769999999",
-        twilio_api=fake_twilio.root,
-    )  # fmt: skip
-    app = create_app(runtime, run_worker=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://backend:8000") as http:
-        yield runtime, http
-    await drop_runtime(runtime)
 
 
 async def count(runtime: Runtime, model: type) -> int:
@@ -236,3 +169,16 @@ def test_twilio_published_signature_vector() -> None:
     assert is_valid("12345", url, params, "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
     assert not is_valid("12345", url, params | {"Digits": "4321"}, "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
     assert not is_valid("12345", url, params, None)
+
+
+async def test_free_text_is_kept_as_written_emoji_arabic_and_several_lines(
+    sms: tuple[Runtime, httpx.AsyncClient], fake_twilio: FakeTwilio
+) -> None:
+    runtime, http = sms
+    phone = Phone(http, fake_twilio, runtime)
+    await phone.send("TRYGG")
+    await phone.send("1")
+    text = "Mörkt vid kiosken 🌙\nOch i gångtunneln – “läskigt”…\nالإضاءة سيئة"
+    await phone.send(text)
+    [row] = await export_rows(runtime)
+    assert row["answers"]["problems"] == text
