@@ -187,6 +187,8 @@ def test_status_form() -> None:
         ("opt_out_stop", "inbound"),
         ("status_delivered", "status"),
         ("status_undelivered", "status"),
+        ("whatsapp_text", "inbound"),
+        ("whatsapp_status_read", "status"),
     ],
 )
 def test_fixtures_are_complete(
@@ -218,7 +220,10 @@ def test_fixture_details(twilio_form: Callable[[str], dict[str, str]]) -> None:
     undelivered = twilio_form("status_undelivered")
     assert (undelivered["MessageStatus"], undelivered["ErrorCode"]) == ("undelivered", "30003")
     sids = {twilio_form(path.stem)["MessageSid"] for path in FIXTURES.glob("*.json")}
-    assert len(sids) == 6
+    whatsapp = twilio_form("whatsapp_text")
+    assert whatsapp["From"].startswith("whatsapp:+") and whatsapp["To"].startswith("whatsapp:+")
+    assert twilio_form("whatsapp_status_read")["MessageStatus"] == "read"
+    assert len(sids) == 8
 
 
 # ---------------------------------------------------------------------- sending

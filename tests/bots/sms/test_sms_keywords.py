@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from dialog_flows.sms_encoding import sms_cost
 from storage.models import Contact, OptOut
 from tests.bots.sms.fake_twilio import FakeTwilio
 from tests.bots.sms.phone import Phone
@@ -58,6 +59,7 @@ async def test_each_opt_out_word_is_confirmed_once_with_how_to_opt_in(
     await phone.send(word)
     [confirmation] = phone.received()[before:]
     assert HOW_TO_COME_BACK[language] in confirmation
+    assert sms_cost(confirmation).segments == (1 if language != "ar" else 2)  # short
     assert await opted_out_rows(runtime) == 1 and await contacts(runtime) == 0
     # The opt-out stops reminders too: nothing more goes out, however long we wait.
     clock_of(runtime).advance(hours=30)

@@ -174,3 +174,22 @@ async def test_whatsapp_status_callbacks_update_its_messages(
     assert (await phone.post(status, path="/webhooks/sms/status")).status_code == 204
     assert await statuses(runtime) == ["delivered"]
     assert sent["To"] == WHATSAPP_NUMBER
+
+
+async def test_captured_whatsapp_forms_through_the_webhook(
+    start_whatsapp: Start,
+    fake_twilio: FakeTwilio,
+    twilio_form: Callable[[str], dict[str, str]],
+) -> None:
+    runtime, phone = await start_whatsapp()
+    text = twilio_form("whatsapp_text") | {"AccountSid": fake_twilio.account_sid}
+    assert (await phone.post(text)).status_code == 200
+    async with runtime.database.sessions() as session:
+        contact = (await session.execute(select(Contact))).scalar_one()
+        row = (await session.execute(select(OutboxMessage))).scalar_one()
+    assert (contact.channel, contact.source) == ("whatsapp", "badet")
+    [sent] = fake_twilio.sent_to("whatsapp:+46701740606")
+    assert sent["From"] == OUR_WHATSAPP
+    read = twilio_form("whatsapp_status_read") | {"MessageSid": row.provider_message_id or ""}
+    assert (await phone.post(read, path="/webhooks/sms/status")).status_code == 204
+    assert await statuses(runtime) == ["delivered"]
