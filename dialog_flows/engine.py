@@ -38,6 +38,8 @@ from dialog_flows.session import (
     UserMessage,
 )
 
+# Channels where we may write only within a day of the person's last message.
+WINDOWED_CHANNELS = frozenset({"facebook", "whatsapp"})
 MAX_ATTEMPTS = 3  # invalid answers before an optional question is skipped for the person
 
 
@@ -295,6 +297,12 @@ class _Run:
             if deliver is Delivery.SMS:
                 deliver = Delivery.HERE  # on SMS, "by SMS" is here
             self.emit(Event("feedback_opt_in", step_id=step.id, deliver=deliver.value))
+            if deliver is Delivery.HERE and self.state.channel in WINDOWED_CHANNELS:
+                self.advance_after(step)
+                self.say(
+                    self.system(texts.WINDOW_NOTE, results=self.keyword(texts.KEYWORD_RESULTS))
+                )
+                return
         self.advance_after(step)
 
     # -- återkoppling by SMS: a number that is contact data, never an answer ---------------

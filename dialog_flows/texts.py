@@ -135,6 +135,20 @@ REMINDER = NT(
     "Hej igen! Du har {count} frågor kvar. Svara när du vill, eller skriv {stop} för att sluta.",
 )
 
+# After someone on Messenger or WhatsApp asks for the results here: those channels let us
+# write only within a day of the person's last message, so say how to fetch them.
+WINDOW_NOTE = T(
+    "trygg:window_note",
+    "Här får vi bara skriva till dig inom ett dygn efter ditt senaste meddelande. Skriv "
+    "{results} när du vill, så får du det senaste resultatet.",
+)
+
+# -- the Messenger page's persistent menu (trygg facebook setup); at most 30 characters --
+MENU_TAKE_PART = T("trygg:menu_take_part", "Delta i dialogen")
+MENU_RESULTS = T("trygg:menu_results", "Se resultatet")
+MENU_LANGUAGE = T("trygg:menu_language", "Byt språk")
+MENU_STOP = T("trygg:menu_stop", "Sluta få meddelanden")
+
 ALL_TEXTS: tuple[SystemText, ...] = tuple(
     value for value in globals().copy().values() if isinstance(value, SystemText)
 )

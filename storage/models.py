@@ -163,6 +163,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
+    # A reply: when the inbound message it answers arrived. That opened the person's
+    # messaging window (WhatsApp, Messenger), even if STOPP has since deleted the contact.
+    window_opened_at: Mapped[dt.datetime | None]
 
 
 class AuditEntry(Base):

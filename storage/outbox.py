@@ -36,6 +36,7 @@ class Claimed:
     message: dict[str, Any]
     attempts: int
     priority: int
+    window_opened_at: dt.datetime | None = None
 
 
 async def recover_expired_leases(
@@ -93,7 +94,7 @@ async def claim_due(
         row.attempts += 1
         claimed.append(
             Claimed(row.id, row.channel, row.recipient_key, row.address_enc, row.message,
-                    row.attempts, row.priority)
+                    row.attempts, row.priority, row.window_opened_at)
         )  # fmt: skip
     return claimed
 

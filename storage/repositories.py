@@ -208,6 +208,7 @@ async def enqueue(
     now: dt.datetime,
     priority: int = 0,
     status: str = "pending",
+    window_opened_at: dt.datetime | None = None,
 ) -> int:
     result = await session.execute(
         insert(OutboxMessage)
@@ -222,6 +223,7 @@ async def enqueue(
             next_attempt_at=now,
             created_at=now,
             sent_at=now if status == "sent" else None,
+            window_opened_at=window_opened_at,
         )
         .returning(OutboxMessage.id)
     )

@@ -14,6 +14,7 @@ from dialog_flows.lint import lint_library
 from dialog_flows.problems import FlowError
 from trygg import cli_service, i18n_catalogs
 from trygg.cli_export import export_app
+from trygg.cli_facebook import facebook_app
 from trygg.cli_service import run_console_chat
 from trygg.cli_sms import sms_app
 from trygg.cli_telegram import telegram_app
@@ -212,6 +213,7 @@ def chat(
 
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(sms_app, name="sms")
+app.add_typer(facebook_app, name="facebook")
 app.command("serve")(cli_service.serve)
 app.command("worker")(cli_service.worker)
 app.command("migrate")(cli_service.migrate_command)

@@ -12,7 +12,13 @@ from sqlalchemy.engine import make_url
 
 from dialog_flows.problems import FlowError
 from storage.database import migrate
-from trygg.service.channels import build_senders
+from trygg.service.channels import (
+    build_senders,
+    facebook_enabled,
+    sms_enabled,
+    telegram_enabled,
+    whatsapp_enabled,
+)
 from trygg.service.runtime import ConfigurationError, Runtime, build_runtime
 from trygg.settings import Settings
 
@@ -36,19 +42,15 @@ def describe_startup(settings: Settings) -> list[str]:
     """What is enabled and what is missing, without printing any secret."""
     database = make_url(settings.database_url).render_as_string(hide_password=True)
     channels = {
-        "telegram": bool(settings.telegram_token and settings.telegram_secret),
-        "sms": bool(
-            settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from
-        ),
-        "facebook": bool(
-            settings.facebook_page_token
-            and settings.facebook_app_secret
-            and settings.facebook_verify_token
-        ),
+        "telegram": telegram_enabled(settings),
+        "sms": sms_enabled(settings),
+        "whatsapp": whatsapp_enabled(settings),
+        "facebook": facebook_enabled(settings),
     }
     missing = {
         "telegram": "TRYGG_TELEGRAM_TOKEN and TRYGG_TELEGRAM_SECRET",
         "sms": "TRYGG_TWILIO_ACCOUNT_SID, TRYGG_TWILIO_AUTH_TOKEN and TRYGG_TWILIO_FROM",
+        "whatsapp": "the SMS settings and TRYGG_TWILIO_WHATSAPP_FROM",
         "facebook": "TRYGG_FACEBOOK_PAGE_TOKEN, TRYGG_FACEBOOK_APP_SECRET and "
         "TRYGG_FACEBOOK_VERIFY_TOKEN",
     }

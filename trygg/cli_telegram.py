@@ -7,12 +7,12 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import segno
 import typer
 from rich.console import Console
 from telegram import Bot
 from telegram.error import TelegramError
 
+from trygg.qr import require_source, write_qr
 from trygg.settings import Settings
 
 telegram_app = typer.Typer(
@@ -79,21 +79,11 @@ def link(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the QR codes.")] = Path("."),
 ) -> None:
     """Print the deep link t.me/BOT?start=SOURCE and write its QR code as PNG and SVG."""
-    from dialog_flows.library import load_library  # noqa: PLC0415
-
     settings = Settings()
-    library = load_library([settings.flows_dir], settings.locales_dir)
-    known = {s.id for campaign in library.campaigns for s in campaign.sources}
-    if source not in known:
-        err.print(f"unknown source '{source}'; known: {', '.join(sorted(known))}", markup=False)
-        raise typer.Exit(2)
+    require_source(settings, source)
     me = _run(_bot(settings).get_me())
     url = f"https://t.me/{me.username}?start={source}"
-    qr = segno.make(url, error="m")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    png, svg = out_dir / f"telegram-{source}.png", out_dir / f"telegram-{source}.svg"
-    qr.save(str(png), scale=10, border=4)
-    qr.save(str(svg), scale=10, border=4)
+    png, svg = write_qr(url, out_dir, f"telegram-{source}")
     out.print(url, highlight=False)
     err.print(f"wrote {png} and {svg}", markup=False)
 

@@ -41,3 +41,8 @@ class Settings(BaseSettings):
     facebook_app_secret: str | None = None
     facebook_verify_token: str | None = None
     facebook_api: str = "https://graph.facebook.com"
+    # Ours, not in CONTRACT.md: the Graph API version in the path, the page's send rate
+    # (Meta allows about 300 a second), and the page's user name for m.me links.
+    facebook_graph_version: str = "v21.0"
+    facebook_messages_per_second: float = 250.0
+    facebook_page_name: str | None = None

@@ -245,6 +245,32 @@ def test_feedback_on_sms_offers_sms_once_and_means_here(flow: Flow) -> None:
     assert opt_in.deliver == "here" and opt_in.address is None
 
 
+@pytest.mark.parametrize("channel", ["facebook", "whatsapp"])
+def test_feedback_here_on_a_windowed_channel_says_how_to_fetch_the_results(
+    flow: Flow, channel: str
+) -> None:
+    driver = started(flow, channel=channel)
+    finish_to_feedback(driver)
+    turn = driver.send("1")
+    assert turn.messages[-1].text == (
+        "Här får vi bara skriva till dig inom ett dygn efter ditt senaste meddelande. "
+        "Skriv RESULTAT när du vill, så får du det senaste resultatet."
+    )
+    assert driver.state is not None and driver.state.status == "completed"
+
+
+@pytest.mark.parametrize(
+    ("channel", "answer"), [("telegram", "1"), ("sms", "1"), ("facebook", "3")]
+)
+def test_no_window_note_elsewhere_or_without_feedback(
+    flow: Flow, channel: str, answer: str
+) -> None:
+    driver = started(flow, channel=channel)
+    finish_to_feedback(driver)
+    turn = driver.send(answer)
+    assert all("ett dygn" not in message.text for message in turn.messages)
+
+
 def test_completion_and_messages_after_it(flow: Flow) -> None:
     driver = started(flow)
     finish_to_feedback(driver)

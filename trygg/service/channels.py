@@ -14,6 +14,14 @@ def sms_enabled(settings: Settings) -> bool:
     return bool(settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from)
 
 
+def facebook_enabled(settings: Settings) -> bool:
+    return bool(
+        settings.facebook_page_token
+        and settings.facebook_app_secret
+        and settings.facebook_verify_token
+    )
+
+
 def whatsapp_enabled(settings: Settings) -> bool:
     """WhatsApp rides on the Twilio account, with its own sender."""
     return sms_enabled(settings) and bool(settings.twilio_whatsapp_from)
@@ -54,4 +62,15 @@ def build_senders(settings: Settings) -> dict[str, ChannelSender]:
                 templates=settings.twilio_whatsapp_templates,
                 **common,
             )
+    if facebook_enabled(settings):
+        from bots.facebook.outbound import MessengerSender  # noqa: PLC0415 (only when on)
+
+        assert settings.facebook_page_token
+        senders["facebook"] = MessengerSender(
+            settings.facebook_page_token,
+            settings.facebook_api,
+            version=settings.facebook_graph_version,
+            rate_per_second=settings.facebook_messages_per_second,
+            media_root=settings.public_url,
+        )
     return senders

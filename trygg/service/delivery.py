@@ -145,8 +145,11 @@ class DeliveryWorker:
             )
             last_inbound = {key: at for key, at in (await session.execute(query)).all()}
             for item in items:
-                seen = last_inbound.get(item.recipient_key)
-                if seen is None or seen < opened_after:
+                # A reply carries the time of the message it answers: the contact may be
+                # gone by now (STOPP), but that message opened the window all the same.
+                candidates = (last_inbound.get(item.recipient_key), item.window_opened_at)
+                opened = [at for at in candidates if at is not None]
+                if not opened or max(opened) < opened_after:
                     closed.add(item.id)
         return closed
 

@@ -195,6 +195,7 @@ class DialogService:
             message=body,
             now=now,
             status="sent" if inline else "pending",
+            window_opened_at=now,
         )
 
     async def set_reachable(
@@ -304,6 +305,7 @@ class DialogService:
                 now=now,
                 priority=priority,
                 status="sent" if inline else "pending",
+                window_opened_at=now if touch else None,  # touch: an answer to their message
             )
             outbox_ids.append(outbox_id)
         await apply_turn(

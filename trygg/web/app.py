@@ -20,7 +20,7 @@ from trygg.service.channels import build_senders
 from trygg.service.delivery import DeliveryWorker
 from trygg.service.dialogs import DialogService
 from trygg.service.runtime import Runtime
-from trygg.web import chat_api, media, sms_webhook, telegram_webhook
+from trygg.web import chat_api, facebook_webhook, media, sms_webhook, telegram_webhook
 from trygg.web.limits import BodySizeLimit
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def create_app(
     app.include_router(telegram_webhook.router)
     app.include_router(media.router)
     app.include_router(sms_webhook.router)
+    app.include_router(facebook_webhook.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz")

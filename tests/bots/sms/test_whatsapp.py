@@ -193,3 +193,13 @@ async def test_captured_whatsapp_forms_through_the_webhook(
     read = twilio_form("whatsapp_status_read") | {"MessageSid": row.provider_message_id or ""}
     assert (await phone.post(read, path="/webhooks/sms/status")).status_code == 204
     assert await statuses(runtime) == ["delivered"]
+
+
+async def test_the_stop_confirmation_goes_out_though_the_contact_is_gone(
+    start_whatsapp: Start, fake_twilio: FakeTwilio
+) -> None:
+    runtime, phone = await start_whatsapp()
+    await phone.send("TRYGG")
+    await phone.send("STOPP")
+    assert "Skriv START" in phone.received()[-1]
+    assert await statuses(runtime) == ["sent", "sent"]

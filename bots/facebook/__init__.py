@@ -1,0 +1,1 @@
+"""Facebook Messenger through the Graph API with httpx: inbound events, outbound sends."""

@@ -1,0 +1,26 @@
+"""outbox: when a reply's inbound message opened the messaging window
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-24 12:40:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("outbox") as batch_op:
+        batch_op.add_column(sa.Column("window_opened_at", sa.DateTime(timezone=True)))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch_op:
+        batch_op.drop_column("window_opened_at")
