@@ -3,7 +3,7 @@ worker -> a local fake Graph API. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -384,3 +384,32 @@ async def test_an_unavailable_person_is_marked_unreachable(
         contact = (await session.execute(select(Contact))).scalar_one()
     assert contact.unreachable
     assert "pending" not in await statuses(runtime)
+
+
+# -- one captured delivery per event kind ---------------------------------------------------
+
+# fixture -> how many people are answered (each message, postback or referral starts or
+# continues a dialog; echoes, deliveries and reads are acknowledged without a reply)
+CAPTURED = {
+    "text_sv": 1, "text_arabic": 1, "quick_reply": 1, "postback_get_started": 1,
+    "postback_menu": 1, "referral_existing_thread": 1, "attachment_image": 1, "sticker": 1,
+    "batch_two_entries": 2, "echo": 0, "delivery": 0, "read": 0,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(CAPTURED))
+async def test_each_captured_delivery_kind(
+    messenger: Messenger,
+    fake_graph: FakeGraphApi,
+    facebook_payload: Callable[[str], dict[str, Any]],
+    name: str,
+) -> None:
+    person = Person(messenger, fake_graph)
+    response = await person.post(facebook_payload(name))
+    assert (response.status_code, response.text) == (200, "EVENT_RECEIVED")
+    answered = {call.body["recipient"]["id"] for call in fake_graph.sends()}
+    assert len(answered) == CAPTURED[name]
+    # Replaying the same delivery (Meta retries) answers nobody again.
+    before = len(fake_graph.sends())
+    assert (await person.post(facebook_payload(name))).status_code == 200
+    assert len(fake_graph.sends()) == before
