@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dialog_flows import keyword_replies, language_menu, payloads, texts
+from dialog_flows import language_menu, payloads, texts
+from dialog_flows.engine_actions import handle_keyword, tick
 from dialog_flows.flow_texts import choice_context
-from dialog_flows.keywords import Keyword, detect_keyword
+from dialog_flows.keywords import detect_keyword
 from dialog_flows.languages import direction, match_language
 from dialog_flows.matching import first_keyword
 from dialog_flows.model import Delivery, Flow, Step, StepKind
@@ -45,9 +46,9 @@ MAX_ATTEMPTS = 3  # invalid answers before an optional question is skipped for t
 
 def respond(flow: Flow, state: SessionState | None, event: Inbound, ctx: Context) -> Turn:
     """Run one inbound event. ``flow`` must be the version the state was started on."""
-    run = _Run(flow, state, ctx)
+    run = Run(flow, state, ctx)
     if isinstance(event, Tick):
-        run.tick()
+        tick(run)
     elif isinstance(event, Start):
         run.start_or_resume(event.source, event.language)
     else:
@@ -58,12 +59,12 @@ def respond(flow: Flow, state: SessionState | None, event: Inbound, ctx: Context
 def current_prompt(flow: Flow, state: SessionState, ctx: Context) -> tuple[Outgoing, ...]:
     """The question a session waits on, asked again without changing anything: for a web
     chat page that was reloaded."""
-    run = _Run(flow, state, ctx)
+    run = Run(flow, state, ctx)
     run.ask_again()
     return tuple(run.messages)
 
 
-class _Run:
+class Run:
     """One turn's work, accumulating messages and events."""
 
     def __init__(self, flow: Flow, state: SessionState | None, ctx: Context) -> None:
@@ -208,7 +209,7 @@ class _Run:
         keyword = detect_keyword(message.text, self.tr) if message.payload is None else None
         if keyword is not None:
             self.touch()
-            self.handle_keyword(keyword)
+            handle_keyword(self, keyword)
             return
         if self.state is None:
             self.new_session(None)
@@ -375,69 +376,6 @@ class _Run:
             self.advance(0)
         else:
             self.ask_again(prefix=self.system(texts.LANGUAGE_CHANGED))
-
-    # -- keywords ------------------------------------------------------------------------
-
-    def handle_keyword(self, keyword: Keyword) -> None:
-        if keyword is Keyword.STOP:
-            self.emit(Event("opted_out"))
-            self.say(self.system(texts.STOPPED, start=self.keyword(texts.KEYWORD_START)))
-            if self.state is not None and self.state.active:
-                self.end("stopped")
-        elif keyword is Keyword.ERASE:
-            self.emit(Event("erase_requested"))
-            self.say(self.system(texts.ERASED, start=self.keyword(texts.KEYWORD_START)))
-            if self.state is not None:
-                self.state = replace(self.state, answers={}, skipped=())
-                if self.state.active:
-                    self.end("erased")
-        elif keyword is Keyword.HELP:
-            self.say(keyword_replies.help_text(self.flow, self.tr, self.language))
-            self.ask_again()
-        elif keyword is Keyword.LANGUAGE:
-            if self.state is None or not self.state.active:
-                self.new_session(None)
-                if self.state is not None and self.state.awaiting != "language":
-                    self.show_language_menu()
-                return
-            self.show_language_menu()
-        elif keyword is Keyword.RESTART:
-            source = self.state.source if self.state else None
-            language = self.state.language if self.state and self.state.language_explicit else None
-            if self.state is not None:
-                self.emit(Event("restarted"))
-            self.say(self.system(texts.RESTARTED))
-            self.state = None
-            self.new_session(source, language)
-        elif keyword is Keyword.RESULTS:
-            self.emit(Event("results_requested"))
-            feedback = self.ctx.feedback or {}
-            self.say(keyword_replies.results_text(self.flow, self.tr, self.language, feedback))
-            self.ask_again()
-
-    # -- time ----------------------------------------------------------------------------
-
-    def tick(self) -> None:
-        state = self.state
-        if state is None or not state.active:
-            return
-        idle_hours = (self.ctx.now - state.last_activity_at) / 3600
-        if idle_hours >= self.flow.expire_after_hours:
-            self.end("expired")
-            self.emit(Event("expired"))
-        elif idle_hours >= self.flow.reminder_after_hours and not state.reminded:
-            self.state = replace(state, reminded=True)
-            self.emit(Event("reminded"))
-            remaining = self.remaining_questions()
-            reminder = self.tr.system(self.language, texts.REMINDER, count=remaining)
-            self.ask_again(
-                prefix=reminder.format(count=remaining, stop=self.keyword(texts.KEYWORD_STOP))
-            )
-
-    def remaining_questions(self) -> int:
-        step = self.current_step()
-        start = self.flow.position(step.id) if step else 0
-        return max(1, sum(1 for later in self.flow.steps[start:] if later.answers))
 
 
 __all__ = ["current_prompt", "respond", "visible_choices"]
