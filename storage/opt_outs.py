@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OptOut
-from storage.repositories import dialect_insert
+from storage.repositories import dialect_insert, in_chunks
 
 
 async def suppress(session: AsyncSession, channel: str, address_hash: str, language: str) -> None:
@@ -44,12 +44,9 @@ async def lift(session: AsyncSession, channel: str, address_hash: str) -> bool:
 async def suppressed_among(
     session: AsyncSession, channel: str, address_hashes: Collection[str]
 ) -> set[str]:
-    """Which of these hashes are on the list (for an invitation list), in chunks so a
-    long list stays within every database's parameter limit."""
+    """Which of these hashes are on the list (for an invitation list)."""
     found: set[str] = set()
-    hashes = list(address_hashes)
-    for start in range(0, len(hashes), 500):
-        chunk = hashes[start : start + 500]
+    for chunk in in_chunks(list(address_hashes)):
         query = select(OptOut.address_hash).where(
             OptOut.channel == channel, OptOut.address_hash.in_(chunk)
         )

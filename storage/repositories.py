@@ -34,6 +34,11 @@ def dialect_insert(session: AsyncSession, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+def in_chunks(values: Sequence[str], size: int = 500) -> list[Sequence[str]]:
+    """A long ``IN (...)`` list in parts, within every database's parameter limit."""
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
 def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
@@ -88,13 +93,11 @@ async def find_contact(session: AsyncSession, channel: str, address_hash: str) -
 async def contacts_among(
     session: AsyncSession, channel: str, address_hashes: Sequence[str]
 ) -> set[str]:
-    """Which of these hashes are known contacts of the channel, in chunks so a long list
-    stays within every database's parameter limit."""
+    """Which of these hashes are known contacts of the channel."""
     found: set[str] = set()
-    for start in range(0, len(address_hashes), 500):
+    for chunk in in_chunks(address_hashes):
         query = select(Contact.address_hash).where(
-            Contact.channel == channel,
-            Contact.address_hash.in_(address_hashes[start : start + 500]),
+            Contact.channel == channel, Contact.address_hash.in_(chunk)
         )
         found.update((await session.execute(query)).scalars())
     return found

@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Self
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -85,3 +86,33 @@ class LocalServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class FakeProvider:
+    """The lifecycle every fake provider shares: its app on a ``LocalServer`` (set as
+    ``self._server`` by the subclass), started and stopped, or used as a context manager."""
+
+    _server: LocalServer
+
+    def start(self) -> Self:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def root(self) -> str:
+        """``http://127.0.0.1:PORT``, the root the adapter is pointed at."""
+        return self._server.root

@@ -44,7 +44,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -66,7 +65,7 @@ from tests.bots.facebook.signing import (
     new_mid,
     signed_headers,
 )
-from tests.bots.local_server import LocalServer
+from tests.bots.local_server import FakeProvider, LocalServer
 
 DEFAULT_VERSION = "v21.0"
 VERSION = re.compile(r"^v\d+\.\d+$")
@@ -216,7 +215,7 @@ def _bad(message: str, subcode: int | None = None) -> GraphError:
     return GraphError(400, INVALID_PARAMETER, f"(#100) {message}", subcode=subcode)
 
 
-class FakeGraphApi:
+class FakeGraphApi(FakeProvider):
     """Meta's Graph API for one page's Messenger bot, on a free local port.
 
     ``page_token`` is the only access token accepted, ``app_secret`` signs ``deliver``
@@ -253,26 +252,6 @@ class FakeGraphApi:
         methods = ["GET", "POST", "DELETE", "PUT", "PATCH"]
         self.app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=methods)])
         self._server = LocalServer(self.app, "FakeGraphApi")
-
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> FakeGraphApi:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> FakeGraphApi:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ inspection
 

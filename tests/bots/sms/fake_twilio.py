@@ -34,7 +34,6 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -45,7 +44,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dialog_flows.sms_encoding import sms_cost
-from tests.bots.local_server import LocalServer
+from tests.bots.local_server import FakeProvider, LocalServer
 from tests.bots.sms.signing import (
     ACCOUNT_SID,
     API_VERSION,
@@ -142,7 +141,7 @@ class _ApiError(Exception):
         self.message = message
 
 
-class FakeTwilio:
+class FakeTwilio(FakeProvider):
     """Twilio's Messages REST API on a free local port. See the module docstring.
 
     ``account_sid``/``auth_token`` are the only credentials accepted. ``service_number``
@@ -187,26 +186,6 @@ class FakeTwilio:
             ]
         )
         self._server = LocalServer(self.app, "FakeTwilio")
-
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> FakeTwilio:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> FakeTwilio:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ inspection
 

@@ -30,8 +30,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
@@ -39,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.bots.local_server import LocalServer
+from tests.bots.local_server import FakeProvider, LocalServer
 
 DEFAULT_TOKEN = "123456:TEST-token"
 
@@ -180,7 +179,7 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-class FakeBotApi:
+class FakeBotApi(FakeProvider):
     """A Telegram Bot API server on a free local port. See the module docstring."""
 
     def __init__(self, token: str = DEFAULT_TOKEN, *, require_https_webhook: bool = True):
@@ -225,25 +224,13 @@ class FakeBotApi:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> FakeBotApi:
-        self._stopping.clear()
-        self._server.start()
-        return self
+    def start(self) -> Self:
+        self._stopping.clear()  # long polls wait on this; stop() releases them
+        return super().start()
 
     def stop(self) -> None:
         self._stopping.set()
-        self._server.stop()
-
-    def __enter__(self) -> FakeBotApi:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        super().stop()
 
     # ------------------------------------------------------------------ inspection
 
