@@ -11,6 +11,7 @@ so sessions started on them can finish on them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,8 @@ DOMAIN = "trygg"
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_FLOWS_DIR = PACKAGE_DIR / "flows"
 DEFAULT_LOCALES_DIR = PACKAGE_DIR.parent / "locales"
+# The image files ``/media/`` serves from the flow folder: a plain name, no path.
+IMAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.(?:jpe?g|png|webp|gif)$", re.IGNORECASE)
 
 
 @dataclass

@@ -142,11 +142,40 @@ class InboundKey(Base):
     received_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
+class Broadcast(Base):
+    """Återkoppling to a campaign's participants: the results and the medborgarlöfte (the
+    promise that came out of them), one text per language. Its outbox rows (one per
+    person, written when sending starts) are its fixed audience and its report."""
+
+    __tablename__ = "broadcasts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    texts: Mapped[dict[str, Any]]  # language -> the staff's text
+    link: Mapped[str | None] = mapped_column(String(500))
+    image: Mapped[str | None] = mapped_column(String(500))
+    # {"sources": [...], "channels": [...], "languages": [...]}; empty lists: everyone
+    audience: Mapped[dict[str, Any]]
+    # Languages staff confirmed may receive the Swedish text, for want of a translation.
+    fallbacks: Mapped[list[str]] = mapped_column(JSON)
+    # draft -> scheduled -> sending <-> paused -> done; cancelled from any but done
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime]
+    scheduled_at: Mapped[dt.datetime | None]
+    started_at: Mapped[dt.datetime | None]  # also when it was published, for RESULTAT
+    finished_at: Mapped[dt.datetime | None]
+    audience_size: Mapped[int | None]
+
+
 class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "status", "priority", "next_attempt_at"),
         Index("ix_outbox_recipient", "recipient_key", "id"),
+        # One copy of a broadcast per person, whatever happens (live rows have NULL here,
+        # and NULLs never collide).
+        Index("ix_outbox_broadcast", "broadcast_id", "channel", "recipient_key", unique=True),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -166,6 +195,8 @@ class OutboxMessage(Base):
     # A reply: when the inbound message it answers arrived. That opened the person's
     # messaging window (WhatsApp, Messenger), even if STOPP has since deleted the contact.
     window_opened_at: Mapped[dt.datetime | None]
+    broadcast_id: Mapped[int | None] = mapped_column(BigId)
+    language: Mapped[str | None] = mapped_column(String(16))  # a broadcast copy's language
 
 
 class AuditEntry(Base):

@@ -18,11 +18,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import OutboxMessage
+from storage.broadcasts import DELIVERING
+from storage.models import Broadcast, OutboxMessage
 
 UNFINISHED = ("pending", "sending", "waiting")
 
@@ -37,6 +38,7 @@ class Claimed:
     attempts: int
     priority: int
     window_opened_at: dt.datetime | None = None
+    broadcast_id: int | None = None
 
 
 async def recover_expired_leases(
@@ -68,17 +70,23 @@ async def claim_due(
     lease: dt.timedelta,
 ) -> list[Claimed]:
     earlier = aliased(OutboxMessage)
+    # In order per person, within a priority: a reply to a live dialog does not wait
+    # behind the person's copy of a broadcast that sits far back in the bulk queue.
     blocked = exists().where(
         earlier.recipient_key == OutboxMessage.recipient_key,
         earlier.id < OutboxMessage.id,
         earlier.status.in_(UNFINISHED),
+        earlier.priority <= OutboxMessage.priority,
     )
+    # A paused (or not yet finished starting) broadcast's copies stay where they are.
+    delivering = select(Broadcast.id).where(Broadcast.state.in_(DELIVERING))
     query = (
         select(OutboxMessage)
         .where(
             OutboxMessage.status == "pending",
             OutboxMessage.next_attempt_at <= now,
             OutboxMessage.channel.in_(list(channels)),
+            or_(OutboxMessage.broadcast_id.is_(None), OutboxMessage.broadcast_id.in_(delivering)),
             ~blocked,
         )
         .order_by(OutboxMessage.priority, OutboxMessage.id)
@@ -94,7 +102,7 @@ async def claim_due(
         row.attempts += 1
         claimed.append(
             Claimed(row.id, row.channel, row.recipient_key, row.address_enc, row.message,
-                    row.attempts, row.priority, row.window_opened_at)
+                    row.attempts, row.priority, row.window_opened_at, row.broadcast_id)
         )  # fmt: skip
     return claimed
 

@@ -234,9 +234,14 @@ async def enqueue(
 
 
 async def cancel_pending(
-    session: AsyncSession, recipient_key: str, except_ids: Sequence[int] = ()
+    session: AsyncSession,
+    recipient_key: str,
+    except_ids: Sequence[int] = (),
+    *,
+    reason: str | None = None,
 ) -> int:
-    """Opt-out, erasure, a blocked bot: nothing more goes to this person."""
+    """Opt-out, erasure, a blocked bot: nothing more goes to this person. The reason is
+    what a broadcast's report shows for its copy."""
     result = await session.execute(
         update(OutboxMessage)
         .where(
@@ -244,7 +249,7 @@ async def cancel_pending(
             OutboxMessage.status.in_(("pending", "waiting")),
             OutboxMessage.id.not_in(except_ids),
         )
-        .values(status="cancelled", address_enc=None)
+        .values(status="cancelled", address_enc=None, last_error=reason)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

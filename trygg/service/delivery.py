@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import math
 import random
 import time
 from collections.abc import Mapping
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.contract import ChannelSender, ControlSender, Outcome, SendResult, WindowedSender
 from dialog_flows.session import outgoing_from_dict
-from storage import opt_outs, outbox
+from storage import broadcasts, opt_outs, outbox
 from storage import repositories as repo
 from storage.models import Contact
 from trygg.service.runtime import Runtime
@@ -60,6 +61,12 @@ class RateLimiter:
                     return
                 await asyncio.sleep((cost - self.tokens) / self.rate)
 
+    def drain(self) -> None:
+        """The provider said "too many" (429): start again from an empty bucket rather
+        than with a burst."""
+        self.tokens = 0.0
+        self.updated = time.monotonic()
+
 
 def backoff(attempts: int) -> float:
     base = min(MAX_BACKOFF_SECONDS, 2 ** min(attempts, 20))
@@ -83,39 +90,79 @@ class DeliveryWorker:
             name: RateLimiter(sender.rate_per_second) for name, sender in self.senders.items()
         }
         self.last_sent: dict[str, float] = {}
+        # A channel the provider told to wait (429 with a retry-after): no new claims
+        # on it until then. By the runtime's clock, like every other time in the outbox.
+        self.held_until: dict[str, dt.datetime] = {}
 
     async def run_once(self) -> int:
-        """Claim one batch, send it, record the outcomes. Returns how many were claimed."""
+        """One round on every channel side by side: claim, send, record. Returns how
+        many messages were claimed."""
         if not self.senders:
             return 0
         now = self.runtime.clock()
         async with self.runtime.database.sessions() as session, session.begin():
             await outbox.recover_expired_leases(session, now, max_attempts=MAX_ATTEMPTS)
+        claimed = await asyncio.gather(*(self.run_channel(name) for name in self.senders))
+        return sum(claimed)
+
+    async def run_channel(self, channel: str) -> int:
+        """One round on one channel: claim about a second's worth of its rate (so a live
+        reply never waits long behind bulk traffic), send them, record each outcome as
+        soon as the provider answers. Recording one by one keeps the window in which a
+        crash could leave a sent message unrecorded, and so sent again, to one commit."""
+        sender = self.senders[channel]
+        limit = max(1, min(self.batch_size, math.ceil(sender.rate_per_second)))
+        now = self.runtime.clock()
+        if now < self.held_until.get(channel, now):
+            return 0
+        async with self.runtime.database.sessions() as session, session.begin():
             claimed = await outbox.claim_due(
-                session, self.senders.keys(), now, limit=self.batch_size, lease=self.lease
+                session, (channel,), now, limit=limit, lease=self.lease
             )
             closed = await self._closed_windows(session, claimed, now) if claimed else set()
-        if not claimed:
-            return 0
-        results = await asyncio.gather(*(self._send(item, item.id in closed) for item in claimed))
-        async with self.runtime.database.sessions() as session, session.begin():
-            for item, result in zip(claimed, results, strict=True):
-                await self._record(session, item, result)
+        if claimed:
+            await asyncio.gather(*(self._deliver(item, item.id in closed) for item in claimed))
         return len(claimed)
 
+    async def _deliver(self, item: outbox.Claimed, window_closed: bool) -> None:
+        result = await self._send(item, window_closed)
+        if result.outcome is Outcome.RETRY and result.retry_after:
+            until = self.runtime.clock() + dt.timedelta(seconds=result.retry_after)
+            self.held_until[item.channel] = max(until, self.held_until.get(item.channel, until))
+            self.limiters[item.channel].drain()
+        async with self.runtime.database.sessions() as session, session.begin():
+            await self._record(session, item, result)
+
     async def run(self, stop: asyncio.Event, idle_seconds: float = 0.5) -> None:
+        """Each channel in its own loop, so a slow one (SMS, paced by segments) never
+        holds back a fast one."""
         try:
-            while not stop.is_set():
-                try:
-                    busy = await self.run_once()
-                except Exception:  # the database may be restarting: keep the worker alive
-                    log.exception("delivery round failed; retrying")
-                    busy = 0
-                if not busy:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), idle_seconds)
+            now = self.runtime.clock()
+            async with self.runtime.database.sessions() as session, session.begin():
+                await outbox.recover_expired_leases(session, now, max_attempts=MAX_ATTEMPTS)
+            await asyncio.gather(
+                *(self._channel_loop(name, stop, idle_seconds) for name in self.senders)
+            )
         finally:
             await self.aclose()
+
+    async def _channel_loop(self, channel: str, stop: asyncio.Event, idle_seconds: float) -> None:
+        rounds = 0
+        while not stop.is_set():
+            try:
+                if rounds % 20 == 0:  # now and then: messages whose worker died mid-send
+                    async with self.runtime.database.sessions() as session, session.begin():
+                        await outbox.recover_expired_leases(
+                            session, self.runtime.clock(), max_attempts=MAX_ATTEMPTS
+                        )
+                rounds += 1
+                busy = await self.run_channel(channel)
+            except Exception:  # the database may be restarting: keep the worker alive
+                log.exception("delivery round on %s failed; retrying", channel)
+                busy = 0
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle_seconds)
 
     async def aclose(self) -> None:
         """Close the senders' connections (those that hold any)."""
@@ -213,14 +260,14 @@ class DeliveryWorker:
         return (await session.execute(query)).scalar_one_or_none()
 
     async def _unreachable(self, session: AsyncSession, item: outbox.Claimed) -> None:
-        await repo.cancel_pending(session, item.recipient_key)
+        await repo.cancel_pending(session, item.recipient_key, reason=broadcasts.UNREACHABLE)
         contact = await self._contact(session, item)
         if contact is not None:
             contact.unreachable = True
             contact.feedback_wanted = False
 
     async def _opted_out(self, session: AsyncSession, item: outbox.Claimed) -> None:
-        await repo.cancel_pending(session, item.recipient_key)
+        await repo.cancel_pending(session, item.recipient_key, reason=broadcasts.OPTED_OUT)
         contact = await self._contact(session, item)
         language = contact.language if contact else self.runtime.library.campaign().default_language
         await opt_outs.suppress(session, item.channel, item.recipient_key, language)

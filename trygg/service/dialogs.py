@@ -30,9 +30,10 @@ from dialog_flows.session import (
     Turn,
     outgoing_to_dict,
 )
-from storage import opt_outs
+from storage import broadcasts, opt_outs
 from storage import repositories as repo
 from storage.models import Contact, Dialog, OptOut
+from trygg.service.broadcasts import published_feedback
 from trygg.service.choosing import (
     campaign_or_default,
     entry_of,
@@ -153,6 +154,8 @@ class DialogService:
             translations=self.library.translations,
             language_hint=message.language_hint,
             default_language=campaign.default_language,
+            # For RESULTAT, on any channel, whether or not they asked for the broadcast.
+            feedback=await published_feedback(session, self.runtime, campaign.id),
         )
         turn = respond(flow, state, event, context)
         return _Pending(contact, dialog, campaign, turn, message.address)
@@ -214,7 +217,7 @@ class DialogService:
             if contact is not None:
                 contact.unreachable = not reachable
             if not reachable:
-                await repo.cancel_pending(session, address_hash)
+                await repo.cancel_pending(session, address_hash, reason=broadcasts.UNREACHABLE)
         return True
 
     async def acknowledge(self, channel: str, delivery_id: str | None) -> bool:

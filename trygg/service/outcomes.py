@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog_flows.model import Campaign
 from dialog_flows.session import Event, SessionState, Turn
-from storage import opt_outs
+from storage import broadcasts, opt_outs
 from storage import repositories as repo
 from storage.models import Contact, Dialog, Respondent
 from trygg.service.runtime import Runtime
@@ -37,7 +37,7 @@ async def apply_turn(
     outbox_ids: list[int],
 ) -> None:
     respondent_id = dialog.respondent_id if dialog else None
-    deleted = False
+    deleted: str | None = None  # why: opted out or erased
     for event in turn.events:
         respondent = await session.get(Respondent, respondent_id) if respondent_id else None
         if (
@@ -67,17 +67,19 @@ async def apply_turn(
         elif event.kind == "opted_out":
             if respondent and respondent.ended_at is None:
                 respondent.status, respondent.ended_at = "stopped", now
-            deleted = True
+            deleted = deleted or broadcasts.OPTED_OUT
         elif event.kind == "erase_requested":
             if respondent and respondent.ended_at is None:
                 await repo.delete_respondent(session, respondent.id)
-            deleted = True
+            deleted = broadcasts.ERASED
     if deleted:
         # Nothing more goes to them until they opt in again, even after the contact is gone.
         language = turn.state.language if turn.state else contact.language
         await opt_outs.suppress(session, contact.channel, contact.address_hash, language)
         # The confirmation already sits in the outbox with its own copy of the address.
-        await repo.cancel_pending(session, contact.address_hash, except_ids=outbox_ids)
+        await repo.cancel_pending(
+            session, contact.address_hash, except_ids=outbox_ids, reason=deleted
+        )
         await repo.delete_contact(session, contact)
         return
     await _save_state(

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from bots.contract import ChannelSender
 from storage.database import migrate
+from trygg.service.broadcasts import Broadcasts
 from trygg.service.channels import build_senders
 from trygg.service.delivery import DeliveryWorker
 from trygg.service.dialogs import DialogService
@@ -26,6 +27,7 @@ from trygg.web.limits import BodySizeLimit
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 TICK_SECONDS = 60.0
+BROADCAST_TICK_SECONDS = 2.0
 
 
 def create_app(
@@ -54,6 +56,7 @@ def create_app(
     app = FastAPI(title="Trygg", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     app.state.dialogs = DialogService(runtime)
+    app.state.broadcasts = Broadcasts(runtime)
     app.add_middleware(BodySizeLimit)
     app.include_router(chat_api.router)
     app.include_router(telegram_webhook.router)
@@ -85,7 +88,21 @@ def start_background(
     return [
         asyncio.create_task(worker.run(stop), name="delivery"),
         asyncio.create_task(tick_loop(dialogs, stop), name="reminders"),
+        asyncio.create_task(broadcast_loop(Broadcasts(runtime), stop), name="broadcasts"),
     ]
+
+
+async def broadcast_loop(
+    broadcasts: Broadcasts, stop: asyncio.Event, every: float = BROADCAST_TICK_SECONDS
+) -> None:
+    """Start scheduled broadcasts when due; mark sent ones done."""
+    while not stop.is_set():
+        try:
+            await broadcasts.tick()
+        except Exception:  # the database may be restarting; try again next round
+            log.exception("broadcast round failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
 
 
 async def tick_loop(dialogs: DialogService, stop: asyncio.Event) -> None:

@@ -6,13 +6,12 @@ Only image files directly in the flow folder are served: no paths, no other file
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 
+from dialog_flows.library import IMAGE_NAME
+
 router = APIRouter()
-IMAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.(?:jpe?g|png|webp|gif)$", re.IGNORECASE)
 
 
 @router.get("/media/{name}")
