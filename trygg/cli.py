@@ -13,6 +13,7 @@ from dialog_flows.library import Library, load_library
 from dialog_flows.lint import lint_library
 from dialog_flows.problems import FlowError
 from trygg import cli_service, i18n_catalogs
+from trygg.cli_broadcast import broadcast_app
 from trygg.cli_export import export_app
 from trygg.cli_facebook import facebook_app
 from trygg.cli_service import run_console_chat
@@ -214,6 +215,7 @@ def chat(
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(sms_app, name="sms")
 app.add_typer(facebook_app, name="facebook")
+app.add_typer(broadcast_app, name="broadcast")
 app.command("serve")(cli_service.serve)
 app.command("worker")(cli_service.worker)
 app.command("migrate")(cli_service.migrate_command)

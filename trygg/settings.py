@@ -46,3 +46,10 @@ class Settings(BaseSettings):
     facebook_graph_version: str = "v21.0"
     facebook_messages_per_second: float = 250.0
     facebook_page_name: str | None = None
+    # Ours: how long the delivery worker holds a message it claimed before another worker
+    # may take it over (after a crash). Longer than any one send may take, rate waits too.
+    outbox_lease_seconds: float = 120.0
+    # A stop-gap until staff accounts with roles exist: one shared secret that the staff
+    # API (/staff/api/...) wants as "Authorization: Bearer <token>". Unset, that API is
+    # switched off (403). Replace it with staff logins when they come; do not build on it.
+    staff_api_token: str | None = None

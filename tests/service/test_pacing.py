@@ -30,27 +30,41 @@ def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     return clock
 
 
-async def test_a_burst_of_one_second_then_the_rate(fake_time: FakeTime) -> None:
+RATE = delivery.RateLimiter.MARGIN  # pacing runs this much under the given rate
+
+
+async def test_sends_are_paced_evenly_without_a_burst(fake_time: FakeTime) -> None:
     limiter = delivery.RateLimiter(10)
-    for _ in range(10):
+    for _ in range(4):
         await limiter.acquire()
-    assert fake_time.sleeps == []
-    await limiter.acquire(5)  # five segments at ten a second: half a second's wait
-    assert fake_time.sleeps == pytest.approx([0.5])
+    assert fake_time.sleeps == pytest.approx([0.1 / RATE] * 3)
+    await limiter.acquire(5)  # five segments follow the last one-segment send
+    assert fake_time.sleeps[-1] == pytest.approx(0.1 / RATE)
+    await limiter.acquire()  # and take half a second at ten a second
+    assert fake_time.sleeps[-1] == pytest.approx(0.5 / RATE)
+
+
+async def test_an_idle_limiter_saves_up_no_burst(fake_time: FakeTime) -> None:
+    limiter = delivery.RateLimiter(10)
+    fake_time.now += 60  # a quiet minute
+    await limiter.acquire()
+    await limiter.acquire()
+    assert fake_time.sleeps == pytest.approx([0.1 / RATE])
 
 
 async def test_slower_than_one_a_second(fake_time: FakeTime) -> None:
     limiter = delivery.RateLimiter(0.5)
     await limiter.acquire()
     await limiter.acquire()
-    assert fake_time.sleeps == pytest.approx([2.0])
+    assert fake_time.sleeps == pytest.approx([2.0 / RATE])
 
 
-async def test_a_message_larger_than_a_burst_still_goes(fake_time: FakeTime) -> None:
-    limiter = delivery.RateLimiter(2)
-    await limiter.acquire(7)  # capped to the bucket, so it cannot wait forever
-    await limiter.acquire(1)
-    assert fake_time.sleeps == pytest.approx([0.5])
+async def test_after_a_429_the_providers_second_is_left_empty(fake_time: FakeTime) -> None:
+    limiter = delivery.RateLimiter(10)
+    await limiter.acquire()
+    limiter.drain()
+    await limiter.acquire()
+    assert fake_time.sleeps == pytest.approx([0.1 / RATE + 1.0])
 
 
 def test_an_sms_costs_its_segments() -> None:

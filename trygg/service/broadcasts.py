@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialog_flows import feedback_texts
-from dialog_flows.session import Outgoing, outgoing_from_dict, outgoing_to_dict
+from dialog_flows.session import outgoing_to_dict
 from storage import broadcasts as store
 from storage import repositories as repo
 from storage.models import Broadcast
@@ -185,7 +185,7 @@ class Broadcasts:
             listed = ", ".join(f"{lang} ({n} people)" for lang, n in sorted(unconfirmed.items()))
             raise BroadcastError(
                 f"no text in {listed}. Add the translations, or confirm that they get the "
-                "Swedish text instead (--fallback " + ",".join(sorted(unconfirmed)) + ")"
+                "Swedish text instead (fallback: " + ",".join(sorted(unconfirmed)) + ")"
             )
         async with self.runtime.database.sessions() as session, session.begin():
             broadcast = await self.load(session, broadcast_id, lock=True)
@@ -278,14 +278,6 @@ class Broadcasts:
                         .values(state="done", finished_at=now)
                     )
 
-    async def web_inbox(self, recipient_key: str) -> list[Outgoing]:
-        """Broadcast copies waiting in a web chat visitor's page, now shown: delivered."""
-        async with self.runtime.database.sessions() as session, session.begin():
-            copies = await store.web_inbox(session, recipient_key)
-            for copy in copies:
-                copy.status = "delivered"
-            return [outgoing_from_dict(copy.message) for copy in copies]
-
     async def load(
         self, session: AsyncSession, broadcast_id: int, *, lock: bool = False
     ) -> Broadcast:
@@ -293,20 +285,6 @@ class Broadcasts:
         if broadcast is None:
             raise BroadcastError(f"there is no broadcast {broadcast_id}")
         return broadcast
-
-
-async def published_feedback(
-    session: AsyncSession, runtime: Runtime, campaign_id: str
-) -> dict[str, str] | None:
-    """The latest återkoppling of the campaign per language, for RESULTAT."""
-    broadcast = await store.latest_published(session, campaign_id)
-    if broadcast is None:
-        return None
-    published = feedback_texts.published(broadcast.texts, broadcast.link)
-    fallback = runtime.library.campaign(campaign_id).default_language
-    for language in broadcast.fallbacks:
-        published.setdefault(language, published.get(fallback, ""))
-    return published
 
 
 def _copy(

@@ -33,7 +33,7 @@ from dialog_flows.session import (
 from storage import broadcasts, opt_outs
 from storage import repositories as repo
 from storage.models import Contact, Dialog, OptOut
-from trygg.service.broadcasts import published_feedback
+from trygg.service.broadcast_reach import published_feedback
 from trygg.service.choosing import (
     campaign_or_default,
     entry_of,
@@ -153,7 +153,9 @@ class DialogService:
             channel=message.channel,
             translations=self.library.translations,
             language_hint=message.language_hint,
-            default_language=campaign.default_language,
+            # A known person's language (a contact made by "återkoppling by SMS" has one
+            # before they ever write); a new one's is the campaign's.
+            default_language=contact.language or campaign.default_language,
             # For RESULTAT, on any channel, whether or not they asked for the broadcast.
             feedback=await published_feedback(session, self.runtime, campaign.id),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -21,7 +22,14 @@ from trygg.service.channels import build_senders
 from trygg.service.delivery import DeliveryWorker
 from trygg.service.dialogs import DialogService
 from trygg.service.runtime import Runtime
-from trygg.web import chat_api, facebook_webhook, media, sms_webhook, telegram_webhook
+from trygg.web import (
+    broadcast_api,
+    chat_api,
+    facebook_webhook,
+    media,
+    sms_webhook,
+    telegram_webhook,
+)
 from trygg.web.limits import BodySizeLimit
 
 log = logging.getLogger(__name__)
@@ -63,6 +71,7 @@ def create_app(
     app.include_router(media.router)
     app.include_router(sms_webhook.router)
     app.include_router(facebook_webhook.router)
+    app.include_router(broadcast_api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz")
@@ -83,7 +92,8 @@ def create_app(
 def start_background(
     runtime: Runtime, senders: Mapping[str, ChannelSender], stop: asyncio.Event
 ) -> list[asyncio.Task[None]]:
-    worker = DeliveryWorker(runtime, senders)
+    lease = dt.timedelta(seconds=runtime.settings.outbox_lease_seconds)
+    worker = DeliveryWorker(runtime, senders, lease=lease)
     dialogs = DialogService(runtime)
     return [
         asyncio.create_task(worker.run(stop), name="delivery"),

@@ -22,7 +22,7 @@ from bots.contract import InboundMessage
 from dialog_flows.flow_texts import flow_context
 from dialog_flows.languages import direction, match_language
 from dialog_flows.session import Outgoing, outgoing_to_dict
-from trygg.service.broadcasts import Broadcasts
+from trygg.service.broadcast_reach import web_inbox
 from trygg.service.dialogs import DialogService
 
 COOKIE = "trygg_chat"
@@ -148,8 +148,7 @@ async def current(request: Request, response: Response) -> dict[str, Any]:
     messages = await _service(request).prompt(CHANNEL, token)
     # Återkoppling sent to this visitor since they were last here comes first.
     runtime = request.app.state.runtime
-    broadcasts: Broadcasts = request.app.state.broadcasts
-    news = await broadcasts.web_inbox(runtime.vault.lookup_hash(CHANNEL, token))
+    news = await web_inbox(runtime, runtime.vault.lookup_hash(CHANNEL, token))
     return _reply((*news, *messages), active=bool(messages))
 
 

@@ -234,6 +234,7 @@ class FakeGraphApi(FakeProvider):
         verify_token: str = VERIFY_TOKEN,
         enforce_window: bool = True,
     ):
+        super().__init__()
         self.page_token = page_token
         self.app_secret = app_secret
         self.version = version
@@ -521,6 +522,8 @@ class FakeGraphApi(FakeProvider):
         path = request.url.path
         query = dict(request.query_params)
         raw = await request.body()
+        if not await self._through_hold(request):
+            return JSONResponse({}, status_code=499)  # nobody is listening any more
         body, readable = _read_body(request.headers.get("content-type", ""), raw)
         token = self._token(request, query, body)
         token_ok = token == self.page_token
@@ -597,6 +600,10 @@ class FakeGraphApi(FakeProvider):
             raise _bad("Cannot send both message and state at the same time.")
         if message is None and action is None:
             raise _bad("Must send either message or state")  # *guess*
+        admission = self._admit(psid) if message is not None else None
+        if admission is not None and admission.wait is not None:
+            # The Send API's own limit (code 613; about 300 sends a second per page).
+            raise GraphError(400, RATE_LIMITED, RATE_LIMIT_MESSAGE)
         if action is not None:
             if action not in SENDER_ACTIONS:
                 raise _bad(f"param sender_action must be one of {_one_of(SENDER_ACTIONS)}")
@@ -607,6 +614,8 @@ class FakeGraphApi(FakeProvider):
         messaging_type, tag = _check_messaging_type(params)
         self._check_reachable(psid)
         self._check_window(psid, messaging_type, tag)
+        if admission is not None:
+            self._accepted(admission, psid)
         return {"recipient_id": psid, "message_id": new_mid()}
 
     def _check_reachable(self, psid: str) -> None:

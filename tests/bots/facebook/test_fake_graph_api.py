@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bots.contract import Outcome
+from bots.facebook.outbound import error_outcome
 from tests.bots.facebook.fake_graph_api import (
     HUMAN_AGENT_WINDOW,
     MAX_TEXT,
+    RATE_LIMITED,
     WINDOW,
     FakeGraphApi,
     error_body,
@@ -959,3 +963,55 @@ def test_verify(fake_graph: FakeGraphApi, receiver: Receiver) -> None:
     assert fake_graph.verify(receiver.url, token="wrong").status_code == 403
     assert fake_graph.verify(receiver.url, mode="unsubscribe").status_code == 403
     assert receiver.posts == []
+
+
+# ---------------------------------------------------------------------- rate limits, holding
+
+
+def test_no_rate_limit_unless_enforced(fake_graph: FakeGraphApi, http: httpx.Client) -> None:
+    fake_graph.user_wrote(PERSON)
+    for _ in range(20):
+        assert send(fake_graph, http, text_message(PERSON, "x")).status_code == 200
+    assert (fake_graph.rejected, len(fake_graph.arrivals)) == (0, 20)
+
+
+def test_enforced_rate_answers_613_which_our_sender_retries(
+    fake_graph: FakeGraphApi, http: httpx.Client
+) -> None:
+    for psid in (PERSON, OTHER_PERSON, THIRD_PERSON):
+        fake_graph.user_wrote(psid)
+    fake_graph.enforce_rate(3)
+    for psid in (PERSON, OTHER_PERSON, THIRD_PERSON):  # within the limit
+        assert send(fake_graph, http, text_message(psid, "x")).status_code == 200
+    typing = {"recipient": {"id": PERSON}, "sender_action": "typing_on"}
+    assert send(fake_graph, http, typing).status_code == 200  # not a message: not counted
+    refused = send(fake_graph, http, text_message(PERSON, "y"))
+    error = assert_graph_error(refused, 400, RATE_LIMITED)
+    assert error["message"] == "(#613) Calls to this api have exceeded the rate limit."
+    result = error_outcome(refused.status_code, refused.json())
+    assert result.outcome is Outcome.RETRY and result.retry_after
+    assert fake_graph.texts_to(PERSON) == ["x"]
+    assert fake_graph.accepted_per_recipient() == {PERSON: 1, OTHER_PERSON: 1, THIRD_PERSON: 1}
+    assert fake_graph.rejected == 1
+
+
+def test_a_parked_send_whose_client_left_is_never_processed(
+    fake_graph: FakeGraphApi, http: httpx.Client
+) -> None:
+    fake_graph.user_wrote(PERSON)
+    fake_graph.hold()
+    with pytest.raises(httpx.ReadTimeout):
+        http.post(
+            fake_graph.messages_url,
+            params={"access_token": PAGE_TOKEN},
+            json=text_message(PERSON, "x"),
+            timeout=0.3,
+        )
+    deadline = time.monotonic() + 5
+    while fake_graph.abandoned == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    fake_graph.release()
+    assert (fake_graph.abandoned, fake_graph.parked) == (1, 0)
+    assert fake_graph.calls == [] and fake_graph.arrivals == []
+    assert send(fake_graph, http, text_message(PERSON, "y")).status_code == 200
+    assert fake_graph.texts_to(PERSON) == ["y"]

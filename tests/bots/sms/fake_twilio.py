@@ -156,6 +156,7 @@ class FakeTwilio(FakeProvider):
         *,
         service_number: str = TWILIO_NUMBER,
     ):
+        super().__init__()
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.service_number = service_number
@@ -434,6 +435,8 @@ class FakeTwilio(FakeProvider):
     async def _messages_endpoint(self, request: Request) -> Response:
         path = request.url.path
         raw = await request.body()
+        if not await self._through_hold(request):
+            return JSONResponse({}, status_code=499)  # nobody is listening any more
         form = tuple(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
         params: dict[str, str] = dict(parse_qsl(request.url.query, keep_blank_values=True))
         for key, value in form:
@@ -538,6 +541,11 @@ class FakeTwilio(FakeProvider):
             opted_out = to in self._opted_out
         if opted_out:
             raise _ApiError(400, OPTED_OUT, OPTED_OUT_MESSAGE)
+        # Twilio's throughput counts segments (about 10 a second per sender).
+        segments = sms_cost(body).segments
+        admission = self._admit(to, segments)
+        if admission.wait is not None:
+            raise _ApiError(429, TOO_MANY_REQUESTS, "Too Many Requests")
 
         sid = new_sid("MM" if media else "SM")
         now = rfc2822(datetime.now(UTC))
@@ -555,7 +563,7 @@ class FakeTwilio(FakeProvider):
             "from": sender or None,
             "messaging_service_sid": service or None,
             "num_media": str(len(media)),
-            "num_segments": str(sms_cost(body).segments),
+            "num_segments": str(segments),
             "price": None,
             "price_unit": "USD",
             "sid": sid,
@@ -570,6 +578,7 @@ class FakeTwilio(FakeProvider):
             callback = params.get("StatusCallback")
             if callback:
                 self._callbacks[sid] = callback
+        self._accepted(admission, to, segments)
         return 201, copy.deepcopy(message)
 
 

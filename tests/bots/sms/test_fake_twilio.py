@@ -8,8 +8,10 @@ passes here is what Twilio's own code makes of it.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import threading
+import time
 from collections.abc import Callable, Iterator
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -27,6 +29,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from dialog_flows.sms_encoding import sms_cost
+from tests.bots.local_server import eventually
 from tests.bots.sms.fake_twilio import FakeTwilio, LocalServer, parse_form
 from tests.bots.sms.signing import (
     ACCOUNT_SID,
@@ -580,3 +583,74 @@ def test_inbound_form_round_trip_through_http(receiver: Receiver) -> None:
     got_url, got, headers = receiver.requests[0]
     assert got == form
     assert RequestValidator(AUTH_TOKEN).validate(got_url, got, headers["x-twilio-signature"])
+
+
+# ---------------------------------------------------------------------- rate limits, holding
+
+
+def test_no_rate_limit_unless_enforced(fake_twilio: FakeTwilio, client: Client) -> None:
+    for _ in range(15):  # above 10 segments a second
+        client.messages.create(to=PERSON, from_=TWILIO_NUMBER, body="Hej")
+    assert fake_twilio.rejected == 0
+    assert len(fake_twilio.arrivals) == 15
+
+
+def test_enforced_rate_counts_segments(fake_twilio: FakeTwilio, client: Client) -> None:
+    fake_twilio.enforce_rate(10)  # segments a second, as Twilio counts them
+    three = "Trygghet i Karlslund. " * 20  # 440 GSM-7 characters: three segments
+    assert sms_cost(three).segments == 3
+    for _ in range(3):  # nine segments: within the limit
+        client.messages.create(to=PERSON, from_=TWILIO_NUMBER, body=three)
+    two = "Trygghet i Karlslund. " * 8
+    assert sms_cost(two).segments == 2
+    with pytest.raises(TwilioRestException) as caught:  # two more would make eleven
+        client.messages.create(to=PERSON, from_=TWILIO_NUMBER, body=two)
+    assert (caught.value.status, caught.value.code) == (429, 20429)
+    assert fake_twilio.sends()[-1].response == {
+        "code": 20429,
+        "message": "Too Many Requests",
+        "more_info": "https://www.twilio.com/docs/errors/20429",
+        "status": 429,
+    }
+    client.messages.create(to=OTHER_PERSON, from_=TWILIO_NUMBER, body="Hej")  # one fits: ten
+    assert fake_twilio.rejected == 1
+    assert [(a.to, a.units) for a in fake_twilio.arrivals] == [(PERSON, 3)] * 3 + [
+        (OTHER_PERSON, 1)
+    ]
+    assert len(fake_twilio.messages) == 4  # the refused one was never created
+
+
+def test_enforced_rate_frees_up_as_the_window_moves(
+    fake_twilio: FakeTwilio, client: Client
+) -> None:
+    fake_twilio.enforce_rate(4, window=0.5)  # two segments in any half second
+    for _ in range(2):
+        client.messages.create(to=PERSON, from_=TWILIO_NUMBER, body="Hej")
+    with pytest.raises(TwilioRestException):
+        client.messages.create(to=PERSON, from_=TWILIO_NUMBER, body="Hej")
+    time.sleep(0.5)
+    client.messages.create(to=PERSON, from_=TWILIO_NUMBER, body="Hej")
+    arrivals = fake_twilio.arrivals
+    assert len(arrivals) == 3
+    assert arrivals[2].at - arrivals[0].at >= 0.5
+    fake_twilio.enforce_rate(None)
+    for _ in range(5):
+        client.messages.create(to=PERSON, from_=TWILIO_NUMBER, body="Hej")
+    assert fake_twilio.rejected == 1
+
+
+async def test_a_parked_send_whose_client_left_is_never_created(fake_twilio: FakeTwilio) -> None:
+    fake_twilio.hold()
+    data = {"To": PERSON, "From": TWILIO_NUMBER, "Body": "Hej"}
+    auth = (ACCOUNT_SID, AUTH_TOKEN)
+    async with httpx.AsyncClient(timeout=0.3, auth=auth) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            await http.post(fake_twilio.messages_url, data=data)
+    await eventually(lambda: fake_twilio.abandoned == 1)
+    async with httpx.AsyncClient(timeout=10, auth=auth) as http:
+        parked = asyncio.create_task(http.post(fake_twilio.messages_url, data=data))
+        await eventually(lambda: fake_twilio.parked == 1)
+        fake_twilio.release()
+        assert (await parked).status_code == 201  # a client still waiting gets its answer
+    assert fake_twilio.messages[0]["to"] == PERSON and len(fake_twilio.messages) == 1
+    assert [arrival.to for arrival in fake_twilio.arrivals] == [PERSON]

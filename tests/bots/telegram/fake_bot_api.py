@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.bots.local_server import FakeProvider, LocalServer
+from tests.bots.local_server import FakeProvider, LocalServer, retry_seconds
 
 DEFAULT_TOKEN = "123456:TEST-token"
 
@@ -127,6 +127,8 @@ INLINE_BUTTON_ACTIONS = (
     "callback_game",
     "pay",
 )
+# The methods that send a message: what Telegram's limits (and ``enforce_rate``) count.
+SENDING_METHODS = frozenset({"sendMessage", "sendPhoto"})
 SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 INTEGER = re.compile(r"^-?\d+$")
 
@@ -183,6 +185,7 @@ class FakeBotApi(FakeProvider):
     """A Telegram Bot API server on a free local port. See the module docstring."""
 
     def __init__(self, token: str = DEFAULT_TOKEN, *, require_https_webhook: bool = True):
+        super().__init__()
         self._token = token
         self.require_https_webhook = require_https_webhook
         self._lock = threading.Lock()
@@ -359,6 +362,8 @@ class FakeBotApi(FakeProvider):
         name = self._canonical(requested)
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         params = await _read_params(request)
+        if not await self._through_hold(request):
+            return JSONResponse({}, status_code=499)  # nobody is listening any more
         status, body = await self._answer(name, params)
         call = Call(name, params, request.method, content_type, status, body)
         with self._lock:
@@ -377,12 +382,20 @@ class FakeBotApi(FakeProvider):
                 None if failure.retry_after is None else {"retry_after": failure.retry_after}
             )
             return failure.status, error_body(failure.status, failure.description, parameters)
+        chat = str(_chat_key(params.get("chat_id")))
+        admission = self._admit(chat) if name in SENDING_METHODS else None
+        if admission is not None and admission.wait is not None:
+            seconds = retry_seconds(admission.wait)
+            description = f"Too Many Requests: retry after {seconds}"
+            return 429, error_body(429, description, {"retry_after": seconds})
         try:
             result = handler(params)
             if asyncio.iscoroutine(result):
                 result = await result
         except ApiError as exc:
             return exc.status, error_body(exc.status, exc.description, exc.parameters)
+        if admission is not None:
+            self._accepted(admission, chat)
         if isinstance(result, tuple):  # (result, description)
             return 200, {"ok": True, "result": result[0], "description": result[1]}
         return 200, {"ok": True, "result": result}

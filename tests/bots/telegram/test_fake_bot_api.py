@@ -6,6 +6,7 @@ envelope), so what passes here is what PTB makes of the wire format.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import time
@@ -27,6 +28,7 @@ from telegram import (
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter, TimedOut
 
+from tests.bots.local_server import eventually
 from tests.bots.telegram.fake_bot_api import NOT_MODIFIED, FakeBotApi
 
 CHAT = 5000000001
@@ -494,3 +496,84 @@ def test_ptb_tolerates_a_kind_it_does_not_know(
     update = Update.de_json(data, telegram.Bot("123456:TEST-token"))
     assert update.effective_message is None
     assert update.api_kwargs == {"future_kind": {"id": 1, "note": "from a newer Bot API"}}
+
+
+# ---------------------------------------------------------------------- rate limits, holding
+
+
+async def test_no_rate_limit_unless_enforced(fake_bot_api: FakeBotApi, bot: telegram.Bot) -> None:
+    for _ in range(40):  # above 30 a second, and to one chat
+        await bot.send_message(CHAT, "Hej")
+    assert fake_bot_api.rejected == 0
+    assert len(fake_bot_api.arrivals) == 40
+
+
+async def test_enforced_rate_answers_429_with_retry_after(
+    fake_bot_api: FakeBotApi, bot: telegram.Bot
+) -> None:
+    fake_bot_api.enforce_rate(5)
+    for chat in range(CHAT, CHAT + 5):  # within the limit: all pass
+        await bot.send_message(chat, "Hej")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB 22's int -> timedelta warning
+        with pytest.raises(RetryAfter) as raised:
+            await bot.send_message(OTHER, "Hej")
+        assert seconds(raised.value.retry_after) == 1  # whole seconds, as Telegram says it
+    refused = fake_bot_api.calls_of("sendMessage")[-1]
+    assert (refused.status, refused.response) == (
+        429,
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 1",
+            "parameters": {"retry_after": 1},
+        },
+    )
+    assert fake_bot_api.rejected == 1
+    assert [arrival.to for arrival in fake_bot_api.arrivals] == [
+        str(chat) for chat in range(CHAT, CHAT + 5)
+    ]
+    time.sleep(1.0)  # the window has moved on: the same send passes
+    await bot.send_message(OTHER, "Hej")
+    assert len(fake_bot_api.arrivals) == 6
+
+
+async def test_enforced_rate_per_chat(fake_bot_api: FakeBotApi, bot: telegram.Bot) -> None:
+    fake_bot_api.enforce_rate(30, per_recipient=1)
+    await bot.send_message(CHAT, "Hej")
+    await bot.get_me()  # not a message: not counted
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(RetryAfter):
+            await bot.send_message(CHAT, "Hej igen")  # one a second to one chat
+    await bot.send_message(OTHER, "Hej")  # another chat is fine
+    assert fake_bot_api.accepted_per_recipient() == {str(CHAT): 1, str(OTHER): 1}
+    arrivals = fake_bot_api.arrivals
+    assert arrivals[0].at <= arrivals[1].at
+
+
+async def test_hold_parks_requests_until_release(
+    fake_bot_api: FakeBotApi, bot: telegram.Bot
+) -> None:
+    fake_bot_api.hold()
+    sending = asyncio.create_task(bot.send_message(CHAT, "Hej"))
+    await eventually(lambda: fake_bot_api.parked == 1)
+    await asyncio.sleep(0.1)
+    assert not sending.done() and fake_bot_api.calls_of("sendMessage") == []
+    fake_bot_api.release()
+    assert (await sending).text == "Hej"
+    assert len(fake_bot_api.arrivals) == 1
+
+
+async def test_a_parked_request_whose_client_left_is_never_processed(
+    fake_bot_api: FakeBotApi,
+) -> None:
+    fake_bot_api.hold()
+    url = f"{fake_bot_api.base_url}{fake_bot_api.token}/sendMessage"
+    async with httpx.AsyncClient(timeout=0.3) as http:
+        with pytest.raises(httpx.ReadTimeout):
+            await http.post(url, json={"chat_id": CHAT, "text": "Hej"})
+    await eventually(lambda: fake_bot_api.abandoned == 1)
+    fake_bot_api.release()
+    assert fake_bot_api.parked == 0
+    assert fake_bot_api.calls == [] and fake_bot_api.arrivals == []
