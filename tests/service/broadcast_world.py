@@ -1,24 +1,24 @@
 """A campaign's people on every channel, and the fake providers they are reached through,
 for the broadcast tests.
 
-``BroadcastWorld`` starts the fake Telegram, Twilio and Graph APIs, a runtime whose
-channels point at them, and helpers to make opted-in contacts directly or through real
-dialogs, run the worker until the outbox is quiet, and read what each person received.
+``BroadcastWorld`` takes the fake Telegram, Twilio and Graph APIs (``Fakes``, shared with
+the delivery tests and the benchmark), a runtime whose channels point at them, and
+helpers to make opted-in contacts directly or through real dialogs, run the worker until
+the outbox is quiet, and read what each person received.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bots.contract import InboundMessage
 from storage.models import Contact
+from tests.benchmarks.broadcast_setup import Fakes
 from tests.bots.facebook.fake_graph_api import FakeGraphApi
-from tests.bots.facebook.signing import APP_SECRET, PAGE_TOKEN, VERIFY_TOKEN
 from tests.bots.sms.fake_twilio import FakeTwilio
-from tests.bots.sms.signing import ACCOUNT_SID, AUTH_TOKEN
 from tests.bots.telegram.fake_bot_api import FakeBotApi
 from tests.service_helpers import Clock, drop_runtime, make_runtime
 from trygg.service.broadcasts import Broadcasts
@@ -27,7 +27,6 @@ from trygg.service.delivery import DeliveryWorker
 from trygg.service.dialogs import DialogService
 from trygg.service.runtime import Runtime
 
-TELEGRAM_TOKEN = "123456:TEST-token"
 # Answers to the Karlslund flow in Swedish, up to the återkoppling question: problems,
 # where (nowhere), told, the four places, more, age group, gender.
 UP_TO_FEEDBACK = ["hoppa över", "6", "hoppa över", "hoppa över", "1", "1", "1", "1",
@@ -135,32 +134,18 @@ class BroadcastWorld:
 
 @asynccontextmanager
 async def broadcast_world(database_url: str, **settings: object) -> AsyncIterator[BroadcastWorld]:
-    telegram = FakeBotApi(TELEGRAM_TOKEN).start()
-    twilio = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    graph = FakeGraphApi(PAGE_TOKEN, APP_SECRET, enforce_window=False).start()
-    runtime: Runtime | None = None
-    try:
+    with Fakes() as fakes:
+        # Our worker decides who is inside their Messenger window (from the contacts'
+        # last message); the fake takes every send as in time.
+        fakes.graph.enforce_window = False
         runtime = await make_runtime(
             database_url,
             Clock(),
             public_url="https://dialog.example.se",
-            telegram_token=TELEGRAM_TOKEN,
-            telegram_secret="telegram-secret",
-            telegram_api=telegram.root,
-            twilio_account_sid=ACCOUNT_SID,
-            twilio_auth_token=AUTH_TOKEN,
-            twilio_from="+46769999999",
-            twilio_api=twilio.root,
-            facebook_page_token=PAGE_TOKEN,
-            facebook_app_secret=APP_SECRET,
-            facebook_verify_token=VERIFY_TOKEN,
-            facebook_api=graph.root,
+            **fakes.settings(),
             **settings,
         )
-        yield BroadcastWorld(runtime, telegram, twilio, graph)
-    finally:
-        if runtime is not None:
+        try:
+            yield BroadcastWorld(runtime, fakes.telegram, fakes.twilio, fakes.graph)
+        finally:
             await drop_runtime(runtime)
-        for fake in (telegram, twilio, graph):
-            with suppress(Exception):
-                fake.stop()
