@@ -206,3 +206,55 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]]
+
+
+# -- staff (the dashboard) -----------------------------------------------------------------
+
+
+class StaffUser(Base):
+    """A member of staff who logs in to the dashboard; the role decides what they see."""
+
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)  # stored lower-case
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id, with its parameters
+    role: Mapped[str] = mapped_column(String(16))  # admin, analyst or viewer
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class StaffSession(Base):
+    """A logged-in browser. The cookie holds a random token; only its SHA-256 is stored,
+    so a copy of the database lets nobody in."""
+
+    __tablename__ = "staff_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+
+
+class LoginThrottle(Base):
+    """Failed logins per user name and per client address, for rate limiting and lockout.
+    Kept in the database so that every web process sees the same count."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # "user:NAME", "ip:ADDR"
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failure_at: Mapped[dt.datetime]
+    locked_until: Mapped[dt.datetime | None]
+
+
+class AnswerTag(Base):
+    """A theme an analyst gave one free-text answer ("belysning", "narkotika"), so what
+    people write can be counted across languages. Deleted with the respondent."""
+
+    __tablename__ = "answer_tags"
+    respondent_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime]

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Answer,
+    AnswerTag,
     AuditEntry,
     Contact,
     Dialog,
@@ -161,6 +162,7 @@ async def save_answer(
 
 
 async def delete_respondent(session: AsyncSession, respondent_id: str) -> None:
+    await session.execute(delete(AnswerTag).where(AnswerTag.respondent_id == respondent_id))
     await session.execute(delete(Answer).where(Answer.respondent_id == respondent_id))
     await session.execute(delete(Respondent).where(Respondent.id == respondent_id))
 

@@ -18,6 +18,7 @@ from trygg.cli_export import export_app
 from trygg.cli_facebook import facebook_app
 from trygg.cli_service import run_console_chat
 from trygg.cli_sms import sms_app
+from trygg.cli_staff import staff_app
 from trygg.cli_telegram import telegram_app
 from trygg.settings import Settings
 
@@ -216,6 +217,7 @@ app.add_typer(telegram_app, name="telegram")
 app.add_typer(sms_app, name="sms")
 app.add_typer(facebook_app, name="facebook")
 app.add_typer(broadcast_app, name="broadcast")
+app.add_typer(staff_app, name="staff")
 app.command("serve")(cli_service.serve)
 app.command("worker")(cli_service.worker)
 app.command("migrate")(cli_service.migrate_command)

@@ -22,6 +22,7 @@ from trygg.service.channels import build_senders
 from trygg.service.delivery import DeliveryWorker
 from trygg.service.dialogs import DialogService
 from trygg.service.runtime import Runtime
+from trygg.staff import router as staff_router
 from trygg.web import (
     broadcast_api,
     chat_api,
@@ -72,6 +73,7 @@ def create_app(
     app.include_router(sms_webhook.router)
     app.include_router(facebook_webhook.router)
     app.include_router(broadcast_api.router)
+    staff_router.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz")

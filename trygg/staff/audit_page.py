@@ -1,0 +1,7 @@
+"""The audit log (admin)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

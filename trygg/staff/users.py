@@ -1,0 +1,7 @@
+"""Staff accounts (admin)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
