@@ -117,7 +117,13 @@ async def end_expired_sessions(session: AsyncSession, now: dt.datetime) -> int:
 
 
 async def throttles(session: AsyncSession, keys: Sequence[str]) -> dict[str, LoginThrottle]:
-    query = select(LoginThrottle).where(LoginThrottle.key.in_(list(keys)))
+    # populate_existing: the counts change by UPDATE statements in the same session, and
+    # the rows it loaded before would otherwise be handed back unchanged.
+    query = (
+        select(LoginThrottle)
+        .where(LoginThrottle.key.in_(list(keys)))
+        .execution_options(populate_existing=True)
+    )
     return {row.key: row for row in (await session.execute(query)).scalars()}
 
 

@@ -55,9 +55,11 @@ async def add_user(runtime: Runtime, username: str, role: str) -> None:
 
 
 @asynccontextmanager
-async def anonymous_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+async def anonymous_client(
+    runtime: Runtime, base_url: str = "http://t"
+) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(runtime, run_worker=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+    async with httpx.AsyncClient(transport=transport, base_url=base_url) as http:
         yield http
 
 

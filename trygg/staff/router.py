@@ -8,6 +8,7 @@ from trygg.staff import (
     audit_page,
     broadcast_pages,
     campaign_pages,
+    erasure,
     exports,
     free_text,
     login,
@@ -28,6 +29,7 @@ PAGE_MODULES = (
     broadcast_pages,
     users,
     audit_page,
+    erasure,
 )
 
 
