@@ -131,6 +131,8 @@ class Answer(Base):
     question_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[dict[str, Any]]  # {"v": ...}: a choice id, a list of ids, text or a number
     answered_at: Mapped[dt.datetime]
+    # The dashboard reads one question's answers at a time (free text, distributions).
+    __table_args__ = (Index("ix_answers_question_answered", "question_id", "answered_at"),)
 
 
 class InboundKey(Base):

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from bots.contract import InboundMessage
 from dialog_flows.library import Library
 from dialog_flows.loader import load_flow_text
+from storage import tags as tag_store
 from storage.database import migrate
 from trygg import export
 from trygg.cli import app
@@ -53,6 +54,13 @@ KARLSLUND_QUESTIONS = [
     "age_group",
     "gender",
     "feedback",
+]
+KARLSLUND_TEXT = {"problems", "where_detail", "told_why_not", "more"}
+# Each free-text question is followed by the analysts' tags on it.
+KARLSLUND_COLUMNS = [
+    column
+    for question in KARLSLUND_QUESTIONS
+    for column in ([question, question + "_tags"] if question in KARLSLUND_TEXT else [question])
 ]
 
 
@@ -182,6 +190,7 @@ async def test_json_has_the_contract_fields_with_ids_not_labels(
     assert console["last_step"] == "where"
     assert console["started_at"] == "2026-11-24T12:01:13Z"
     assert console["answers"] == {"problems": INJECTION, "where": ["silverangen"]}  # raw in JSON
+    assert arabic["tags"] == {} and console["tags"] == {}  # nobody has tagged them yet
 
 
 async def test_nothing_about_contacts_is_exported(runtime: Runtime, clock: Clock) -> None:
@@ -209,7 +218,7 @@ async def test_csv_has_fixed_columns_then_questions_in_flow_order(
     records = list(csv.reader(io.StringIO(text)))
     header, arabic, console = records
     # Main flow first, then the easy-read flow's ids that the main flow lacks (none).
-    assert header == FIXED + KARLSLUND_QUESTIONS
+    assert header == FIXED + KARLSLUND_COLUMNS
     cell = dict(zip(header, arabic, strict=True))
     assert cell["language"] == "ar" and cell["source"] == "badet" and cell["channel"] == "web"
     assert cell["where"] == "kopparangen;pilangen" and cell["when"] == "evening"
@@ -219,6 +228,7 @@ async def test_csv_has_fixed_columns_then_questions_in_flow_order(
     assert cell["source"] == "" and cell["completed_at"] == "" and cell["status"] == "active"
     # A formula typed as free text stays text in a spreadsheet (OWASP: a leading quote).
     assert cell["problems"] == "'" + INJECTION
+    assert cell["problems_tags"] == "" and cell["more_tags"] == ""
 
 
 def test_the_formula_guard_covers_every_dangerous_start() -> None:
@@ -238,7 +248,7 @@ async def test_xlsx_has_answers_and_swedish_labels(runtime: Runtime, clock: Cloc
     assert workbook.sheetnames == ["Svar", "Etiketter"]
     sheet = workbook["Svar"]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert rows[0] == FIXED + KARLSLUND_QUESTIONS
+    assert rows[0] == FIXED + KARLSLUND_COLUMNS
     assert len(rows) == 3
     arabic = dict(zip(rows[0], rows[1], strict=True))
     console = dict(zip(rows[0], rows[2], strict=True))
@@ -281,6 +291,38 @@ def test_xlsx_drops_characters_a_workbook_cannot_hold() -> None:
     result = export.ResponseExport(rows, ["problems", "when"], [])
     sheet = load_workbook(io.BytesIO(export.to_xlsx(result)))["Svar"]
     assert sheet["M2"].value == "bell and nul" and sheet["N2"].value == "day;night"
+
+
+# -- tags --------------------------------------------------------------------------------
+
+
+async def add_tags(runtime: Runtime, respondent: str, question: str, *tags: str) -> None:
+    async with runtime.database.sessions() as session, session.begin():
+        for tag in tags:
+            await tag_store.add_tag(session, respondent, question, tag, created_by="t", now=START)
+
+
+async def test_tags_go_with_their_answers_in_every_format(runtime: Runtime, clock: Clock) -> None:
+    await two_respondents(runtime, clock)
+    arabic, console = [row["respondent"] for row in await export.export_rows(runtime)]
+    await add_tags(runtime, arabic, "more", "نعم")
+    await add_tags(runtime, arabic, "problems", "mörker", "belysning")
+    await add_tags(runtime, console, "problems", "-formel")
+    result = await export.collect(runtime.database, runtime.library)
+    rows = json.loads(export.to_json(result.rows))
+    # Sorted tags, questions in flow order; raw in JSON, as the answers are.
+    assert rows[0]["tags"] == {"problems": ["belysning", "mörker"], "more": ["نعم"]}
+    assert list(rows[0]["tags"]) == ["problems", "more"]
+    assert rows[1]["tags"] == {"problems": ["-formel"]}
+    header, *records = list(csv.reader(io.StringIO(export.to_csv(result))))
+    cells = [dict(zip(header, record, strict=True)) for record in records]
+    assert cells[0]["problems_tags"] == "belysning; mörker" and cells[0]["more_tags"] == "نعم"
+    assert cells[1]["problems_tags"] == "'-formel"  # the formula guard covers tags too
+    sheet = load_workbook(io.BytesIO(export.to_xlsx(result)))["Svar"]
+    values = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert values[0] == header
+    assert dict(zip(header, values[1], strict=True))["problems_tags"] == "belysning; mörker"
+    assert dict(zip(header, values[2], strict=True))["problems_tags"] == "'-formel"
 
 
 # -- old versions --------------------------------------------------------------------------
@@ -448,6 +490,30 @@ def test_cli_exports_json_to_stdout(cli: CliRunner, tmp_path: Path) -> None:
     rows = json.loads(result.stdout)
     assert isinstance(rows, list) and [row["language"] for row in rows] == ["ar", "sv"]
     assert rows[0]["answers"]["where"] == ["kopparangen", "pilangen"]
+
+
+def test_cli_exports_the_tags(cli: CliRunner, tmp_path: Path) -> None:
+    populate(tmp_path)
+
+    async def tag_first() -> str:
+        runtime = await open_runtime(sqlite_url(tmp_path))
+        try:
+            first = (await export.export_rows(runtime))[0]["respondent"]
+            await add_tags(runtime, first, "problems", "mörker", "belysning")
+            return str(first)
+        finally:
+            await runtime.close()
+
+    first = asyncio.run(tag_first())
+    result = cli.invoke(app, ["export", "responses", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows[0]["respondent"] == first
+    assert rows[0]["tags"] == {"problems": ["belysning", "mörker"]} and rows[1]["tags"] == {}
+    result = cli.invoke(app, ["export", "responses", "--format", "csv"])
+    header, arabic, _console = list(csv.reader(io.StringIO(result.stdout)))
+    assert header == FIXED + KARLSLUND_COLUMNS
+    assert dict(zip(header, arabic, strict=True))["problems_tags"] == "belysning; mörker"
 
 
 def test_cli_on_a_new_database_migrates_and_exports_nothing(cli: CliRunner) -> None:

@@ -7,18 +7,20 @@ is read here, so nothing about them can leak into a file.
 
 Formats:
 
-- **JSON**: an array of objects with the fields of ``shared/CONTRACT.md`` plus ``status``
-  and ``last_step``. Values are raw: ids, lists of ids, text, numbers.
+- **JSON**: an array of objects with the fields of ``shared/CONTRACT.md`` plus ``status``,
+  ``last_step`` and ``tags`` (question id -> the analysts' theme tags, sorted). Values
+  are raw: ids, lists of ids, text, numbers.
 - **CSV**: one row per respondent, fixed columns then one column per question id, in the
   order the questions appear in the flows. Multiple choices are joined with ``;``. The
   file is plain UTF-8 (no byte order mark), which Excel may misread as another encoding:
-  Excel users should take the XLSX export.
+  Excel users should take the XLSX export. After each free-text question, a column
+  ``<question>_tags`` holds the analysts' theme tags, joined with ``; ``.
 - **XLSX**: the same table on the sheet "Svar", and the Swedish question texts and
   choice labels on the sheet "Etiketter".
 
 The parts, each with its own reason:
 
-- ``rows``: reads respondents and answers (and stored flow versions) once; the JSON.
+- ``rows``: reads respondents, answers and tags (and stored flow versions) once; the JSON.
 - ``flows``: which flows label the export and the order of the question columns.
 - ``tables``: the CSV and XLSX layout and the formula guard (a text cell that a
   spreadsheet would run as a formula gets a leading ``'``).
@@ -30,7 +32,7 @@ This package re-exports the public names, so callers keep ``from trygg import ex
 
 from __future__ import annotations
 
-from trygg.export.flows import question_order
+from trygg.export.flows import question_order, text_questions
 from trygg.export.rows import ResponseExport, collect, export_rows, iso_utc, json_text, to_json
 from trygg.export.stats import (
     CHANNEL_NAMES,
@@ -50,6 +52,8 @@ from trygg.export.tables import (
     LABELS_SHEET,
     MULTIPLE_SEPARATOR,
     RESPONSES_SHEET,
+    TAG_SEPARATOR,
+    TAGS_SUFFIX,
     label_rows,
     neutralise,
     table,
@@ -67,6 +71,8 @@ __all__ = [
     "LABEL_COLUMNS",
     "MULTIPLE_SEPARATOR",
     "RESPONSES_SHEET",
+    "TAGS_SUFFIX",
+    "TAG_SEPARATOR",
     "ResponseExport",
     "StatRow",
     "StatTable",
@@ -82,6 +88,7 @@ __all__ = [
     "question_order",
     "suppress",
     "table",
+    "text_questions",
     "to_csv",
     "to_json",
     "to_xlsx",

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from dialog_flows.library import Library
-from dialog_flows.model import Campaign, Flow
+from dialog_flows.model import Campaign, Flow, StepKind
 from dialog_flows.translations import Translations
 
 # No catalogs: every text in the flow's own source language (Swedish).
@@ -75,3 +75,8 @@ def question_order(flows: Sequence[Flow], answers: Iterable[dict[str, Any]] = ()
                 order.append(step.id)
     extra = {question_id for given in answers for question_id in given} - seen
     return order + sorted(extra)
+
+
+def text_questions(flows: Sequence[Flow]) -> set[str]:
+    """The ids of the free-text questions: the ones analysts tag with themes."""
+    return {step.id for flow in flows for step in flow.steps if step.kind is StepKind.TEXT}

@@ -1,9 +1,9 @@
 """The respondents and their answers, read from the database, and the JSON export.
 
-Only the ``respondents``, ``answers`` and ``flow_snapshots`` tables are read: nothing
-about contacts (addresses, preferences, the återkoppling), so nothing about them can leak
-into a file. Every other format (CSV, XLSX, statistics) is built from what this module
-collects.
+Only the ``respondents``, ``answers``, ``answer_tags`` and ``flow_snapshots`` tables are
+read: nothing about contacts (addresses, preferences, the återkoppling), so nothing about
+them can leak into a file. Every other format (CSV, XLSX, statistics) is built from what
+this module collects.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dialog_flows.library import Library
 from dialog_flows.loader import load_flow_text
 from dialog_flows.model import Flow
 from dialog_flows.problems import FlowError
+from storage import tags as tag_store
 from storage.database import Database
 from storage.models import Answer, FlowSnapshot, Respondent
 from trygg.export.flows import campaign_flows, label_flows, question_order
@@ -62,13 +63,18 @@ async def collect(
         for respondent_id, question_id, value in (await session.execute(answer_query)).all():
             if respondent_id in answers:
                 answers[respondent_id][question_id] = _stored_value(value)
+        tags = await tag_store.tags_by_respondent(session, campaign)
         used = {(r.flow_id, r.flow_version) for r in respondents}
         stored = await _stored_flows(session, used - set(library.flows))
     flows = label_flows(library, campaign, used, stored)
     questions = question_order(campaign_flows(library, campaign, used), answers.values())
     position = {question_id: index for index, question_id in enumerate(questions)}
+
+    def in_order(by_question: dict[str, Any]) -> dict[str, Any]:
+        return dict(sorted(by_question.items(), key=lambda item: position.get(item[0], 0)))
+
     rows = [
-        _row(respondent, dict(sorted(answers[respondent.id].items(), key=lambda a: position[a[0]])))
+        _row(respondent, in_order(answers[respondent.id]), in_order(tags.get(respondent.id, {})))
         for respondent in respondents
     ]
     return ResponseExport(rows, questions, flows)
@@ -96,7 +102,7 @@ async def _stored_flows(session: AsyncSession, pairs: set[tuple[str, int]]) -> l
     return sorted(flows, key=lambda flow: (flow.id, -flow.version))
 
 
-def _row(respondent: Respondent, answers: dict[str, Any]) -> dict[str, Any]:
+def _row(respondent: Respondent, answers: dict[str, Any], tags: dict[str, Any]) -> dict[str, Any]:
     return {
         "respondent": respondent.id,
         "campaign": respondent.campaign_id,
@@ -111,6 +117,7 @@ def _row(respondent: Respondent, answers: dict[str, Any]) -> dict[str, Any]:
         "completed_at": iso_utc(respondent.completed_at),
         "last_step": respondent.last_step,
         "answers": answers,
+        "tags": tags,  # question id -> the analysts' theme tags, sorted
     }
 
 

@@ -1,7 +1,9 @@
 """The response table as CSV and XLSX, and the formula guard both share.
 
 One row per respondent: fixed columns, then one column per question id in the order the
-questions appear in the flows. Multiple choices are joined with ``;``. The CSV is plain
+questions appear in the flows. Multiple choices are joined with ``;``. Right after each
+free-text question comes ``<question>_tags``: the themes analysts tagged the answer with,
+joined with ``; ``. The CSV is plain
 UTF-8 (no byte order mark), which Excel may misread as another encoding: Excel users
 should take the XLSX export, which holds the same table on the sheet "Svar" and the
 Swedish question texts and choice labels on the sheet "Etiketter".
@@ -22,7 +24,7 @@ from typing import Any
 
 from dialog_flows.model import Flow
 from dialog_flows.questions import choice_label, step_text
-from trygg.export.flows import SOURCE_ONLY
+from trygg.export.flows import SOURCE_ONLY, text_questions
 from trygg.export.rows import ResponseExport
 
 FIXED_COLUMNS = (
@@ -43,6 +45,8 @@ LABEL_COLUMNS = ("flow", "flow_version", "question_id", "question_text", "choice
 RESPONSES_SHEET = "Svar"
 LABELS_SHEET = "Etiketter"
 MULTIPLE_SEPARATOR = ";"
+TAG_SEPARATOR = "; "
+TAGS_SUFFIX = "_tags"
 
 # OWASP, CSV injection: cells starting with these are formulas in Excel, LibreOffice and
 # Google Sheets. The full-width forms are included because some spreadsheets fold them.
@@ -72,14 +76,29 @@ def _cell(value: Any) -> str | int | float | None:
     return neutralise(str(value))
 
 
+def _tag_cell(tags: list[str] | None) -> str | None:
+    return neutralise(TAG_SEPARATOR.join(tags)) if tags else None
+
+
 def table(export: ResponseExport) -> tuple[list[str], list[list[str | int | float | None]]]:
     """The header and the cells of the CSV and of the sheet "Svar"."""
-    header = [*FIXED_COLUMNS, *export.questions]
-    cells = [
-        [_cell(row[column]) for column in FIXED_COLUMNS]
-        + [_cell(row["answers"].get(question)) for question in export.questions]
-        for row in export.rows
-    ]
+    # Text questions of the flows, and any question that has tags (from a flow version
+    # that could not be read), so no tag is ever left out of the table.
+    tagged = text_questions(export.flows) | {
+        question for row in export.rows for question in row.get("tags", {})
+    }
+    header: list[str] = [*FIXED_COLUMNS]
+    for question in export.questions:
+        header += [question, question + TAGS_SUFFIX] if question in tagged else [question]
+    cells = []
+    for row in export.rows:
+        line = [_cell(row[column]) for column in FIXED_COLUMNS]
+        tags = row.get("tags", {})
+        for question in export.questions:
+            line.append(_cell(row["answers"].get(question)))
+            if question in tagged:
+                line.append(_tag_cell(tags.get(question)))
+        cells.append(line)
     return header, cells
 
 

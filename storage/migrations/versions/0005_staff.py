@@ -1,4 +1,4 @@
-"""staff dashboard: users, sessions, login throttle, free-text tags
+"""staff dashboard: users, sessions, login throttle, free-text tags, an answers index
 
 Revision ID: 0005
 Revises: 0004
@@ -56,9 +56,11 @@ def upgrade() -> None:
         sa.Column("created_at", When, nullable=False),
     )
     op.create_index("ix_answer_tags_tag", "answer_tags", ["tag"])
+    op.create_index("ix_answers_question_answered", "answers", ["question_id", "answered_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_answers_question_answered", table_name="answers")
     op.drop_index("ix_answer_tags_tag", table_name="answer_tags")
     op.drop_table("answer_tags")
     op.drop_table("login_throttle")
