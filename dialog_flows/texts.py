@@ -149,6 +149,12 @@ MENU_RESULTS = T("trygg:menu_results", "Se resultatet")
 MENU_LANGUAGE = T("trygg:menu_language", "Byt språk")
 MENU_STOP = T("trygg:menu_stop", "Sluta få meddelanden")
 
+# -- printed posters (the staff dashboard's poster per source and language) ----------------
+# Translators: above the poster's QR codes (Telegram, Messenger, the web chat).
+POSTER_SCAN = T("trygg:poster_scan", "Skanna en kod med mobilens kamera för att svara.")
+# Translators: {keyword} is what to type, e.g. TRYGG BADET; {number} is the phone number.
+POSTER_SMS = T("trygg:poster_sms", "Eller skicka ett SMS med texten {keyword} till {number}.")
+
 ALL_TEXTS: tuple[SystemText, ...] = tuple(
     value for value in globals().copy().values() if isinstance(value, SystemText)
 )

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     telegram_token: str | None = None
     telegram_secret: str | None = None
     telegram_api: str = "https://api.telegram.org"
+    # Ours, not in CONTRACT.md: the bot's user name (without @) for t.me links on the staff
+    # pages and posters, which must not call Telegram's getMe while a page renders.
+    telegram_bot_name: str | None = None
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_from: str | None = None
