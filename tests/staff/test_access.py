@@ -43,6 +43,7 @@ PARAMETERS = {
     "broadcast_id": "1",
     "user_id": "1",
     "action": "pause",
+    "move": "pause",
 }
 
 

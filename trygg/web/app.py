@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from bots.contract import ChannelSender
+from storage import staff as staff_store
 from storage.database import migrate
 from trygg.service.broadcasts import Broadcasts
 from trygg.service.channels import build_senders
@@ -48,6 +49,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrate(runtime.database)
+        await _hint_first_admin(runtime)
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
         if run_worker:
@@ -89,6 +91,17 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     return app
+
+
+async def _hint_first_admin(runtime: Runtime) -> None:
+    """Say how to get into the dashboard while nobody can (no staff account yet)."""
+    async with runtime.database.sessions() as session:
+        if await staff_store.count_admins(session) == 0:
+            log.warning(
+                "no staff admin yet: create one with `trygg staff create-user NAME`, "
+                "then log in at %s/staff",
+                runtime.settings.public_url,
+            )
 
 
 def start_background(
