@@ -2,12 +2,17 @@
 
 SQLite runs in WAL mode, so readers never wait for the writer, and every transaction
 begins IMMEDIATE: it takes the write lock up front, so two transactions on one contact
-queue instead of failing part-way with "database is locked".
+queue instead of failing part-way with "database is locked". Long reads (the dashboard,
+exports) use ``Database.reading()`` instead: a deferred transaction on SQLite, which is a
+WAL snapshot that never holds the write lock, so incoming messages do not wait for a
+report; one REPEATABLE READ snapshot on PostgreSQL, so the tables of a page add up.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+READ_ONLY = "trygg_read_only"  # an execution option: begin SQLite's transaction DEFERRED
 
 
 @dataclass
@@ -38,6 +44,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reading only, every query in it from one snapshot."""
+        async with self.sessions() as session:
+            options = (
+                {READ_ONLY: True} if self.is_sqlite else {"isolation_level": "REPEATABLE READ"}
+            )
+            await session.connection(execution_options=options)
+            yield session
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -81,7 +97,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
 
 
 def alembic_config() -> Config:

@@ -48,7 +48,7 @@ async def export_rows(runtime: Runtime, *, campaign: str | None = None) -> list[
 async def collect(
     database: Database, library: Library, *, campaign: str | None = None
 ) -> ResponseExport:
-    async with database.sessions() as session:
+    async with database.reading() as session:
         query = select(Respondent).order_by(Respondent.started_at, Respondent.id)
         answer_query = (
             select(Answer.respondent_id, Answer.question_id, Answer.value)

@@ -145,7 +145,7 @@ async def free_text_page(
     answers: list[TextAnswer] = []
     total = 0
     tags: dict[tuple[str, str], list[str]] = {}
-    async with runtime.database.sessions() as session:
+    async with runtime.database.reading() as session:
         if problem is None:
             wanted = text_filter(filters, campaign, choices)
             offset = (filters.page - 1) * PAGE_SIZE
