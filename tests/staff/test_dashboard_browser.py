@@ -220,7 +220,11 @@ def test_staff_run_a_campaign_from_the_browser(browser: Browser, dashboard: Dash
     expect(page.locator("main")).to_contain_text(re.compile("Skickas|Klart"))
     checked(page, "broadcast-sent")
 
-    for path, name in (("/staff/users", "users"), ("/staff/audit", "audit")):
+    for path, name in (
+        ("/staff/campaigns/karlslund/erasure", "erasure"),
+        ("/staff/users", "users"),
+        ("/staff/audit", "audit"),
+    ):
         page.goto(dashboard.url + path)
         checked(page, name)
     audit = page.locator("main").inner_text()
