@@ -127,5 +127,15 @@ async def throttles(session: AsyncSession, keys: Sequence[str]) -> dict[str, Log
     return {row.key: row for row in (await session.execute(query)).scalars()}
 
 
+async def forget_old_failures(session: AsyncSession, cutoff: dt.datetime) -> int:
+    """Failed-login counts that neither lock nor count any more."""
+    statement = delete(LoginThrottle).where(
+        LoginThrottle.first_failure_at < cutoff,
+        (LoginThrottle.locked_until.is_(None)) | (LoginThrottle.locked_until < cutoff),
+    )
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def clear_throttle(session: AsyncSession, key: str) -> None:
     await session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))

@@ -13,6 +13,8 @@ from trygg.service.dialogs import DialogService
 from trygg.service.retention import run_retention
 from trygg.service.runtime import Runtime
 
+PASSWORD = "a password long enough"
+
 
 async def total(runtime: Runtime, model: type) -> int:
     async with runtime.database.sessions() as session:
@@ -45,3 +47,21 @@ async def test_contacts_are_erased_after_the_campaign_ends(runtime: Runtime) -> 
         entries = (await session.execute(select(AuditEntry))).scalars().all()
     assert [entry.action for entry in entries] == ["retention", "retention"]
     assert entries[-1].detail["contacts_erased"] == 2
+
+
+async def test_expired_staff_sessions_and_old_failed_logins_go(runtime: Runtime) -> None:
+    from storage.models import LoginThrottle, StaffSession
+    from trygg.staff.accounts import create_user, log_in
+
+    await create_user(runtime, username="anna", password=PASSWORD, role="admin", actor="t")
+    assert (await log_in(runtime, "anna", PASSWORD, "10.0.0.1")).token
+    assert (await log_in(runtime, "anna", "wrong password!", "10.0.0.1")).token is None
+    assert await total(runtime, StaffSession) == 1 and await total(runtime, LoginThrottle) == 2
+    clock = runtime.clock
+    assert isinstance(clock, Clock)
+    clock.advance(hours=7)
+    assert (await run_retention(runtime)).staff_sessions_ended == 0  # still valid
+    clock.advance(hours=18)
+    report = await run_retention(runtime)
+    assert report.staff_sessions_ended == 1 and await total(runtime, StaffSession) == 0
+    assert await total(runtime, LoginThrottle) == 0

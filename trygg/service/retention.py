@@ -4,7 +4,8 @@ Answers are anonymous public records and stay. What goes:
 - every contact of a campaign whose ``ends`` date has passed (address, language,
   preferences), with their dialogs still in progress;
 - provider delivery ids older than a week (providers retry for 36 hours at most);
-- finished outbox rows older than 30 days (their addresses were wiped when finished).
+- finished outbox rows older than 30 days (their addresses were wiped when finished);
+- expired staff sessions, and failed-login counts older than a day.
 Each run writes one audit entry saying what it removed.
 """
 
@@ -16,11 +17,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete
 
 from storage import repositories as repo
+from storage import staff as staff_store
 from storage.models import OutboxMessage
 from trygg.service.runtime import Runtime
 
 DEDUP_KEEP = dt.timedelta(days=7)
 OUTBOX_KEEP = dt.timedelta(days=30)
+THROTTLE_KEEP = dt.timedelta(days=1)
 
 
 @dataclass
@@ -29,6 +32,7 @@ class RetentionReport:
     contacts_erased: int = 0
     delivery_ids_forgotten: int = 0
     outbox_rows_deleted: int = 0
+    staff_sessions_ended: int = 0
 
 
 async def run_retention(
@@ -54,6 +58,8 @@ async def run_retention(
             )
         )
         report.outbox_rows_deleted = int(result.rowcount)  # type: ignore[attr-defined]
+        report.staff_sessions_ended = await staff_store.end_expired_sessions(session, now)
+        await staff_store.forget_old_failures(session, now - THROTTLE_KEEP)
         await repo.audit(session, actor, "retention", report.__dict__.copy(), now)
         if dry_run:
             await session.rollback()
