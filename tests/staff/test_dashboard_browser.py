@@ -244,5 +244,5 @@ def test_a_viewer_sees_results_but_no_free_text(browser: Browser, dashboard: Das
     # Chromium reports the refused page itself on the console; that one is expected.
     page.js_errors.remove(
         "Failed to load resource: the server responded with a status of 403 (Forbidden)"
-    )  # type: ignore[attr-defined]  # noqa: E501
+    )  # type: ignore[attr-defined]
     checked(page, "refused")
