@@ -19,6 +19,7 @@ from benchmarks.figures import Figure, print_table, save
 
 # name -> module with ``run(size: str, postgres_url: str | None) -> list[Figure]``
 BENCHMARKS = {
+    "peer": "benchmarks.peer",
     "cost": "benchmarks.cost",
 }
 RESULTS = Path(__file__).parent / "results" / "latest.json"
