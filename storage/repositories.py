@@ -73,17 +73,23 @@ async def lock_contact(
     session: AsyncSession, channel: str, address_hash: str, defaults: dict[str, Any]
 ) -> Contact:
     """Find or create the contact and hold its row lock until the transaction ends, so two
-    messages from one person are handled one after the other."""
+    messages from one person are handled one after the other. Most messages come from
+    someone we know, so the row is looked for first: one round trip, not two."""
+    query = select(Contact).where(Contact.channel == channel, Contact.address_hash == address_hash)
+    if _is_postgres(session):
+        query = query.with_for_update()
+    query = query.execution_options(populate_existing=True)
+    contact = (await session.execute(query)).scalar_one_or_none()
+    if contact is not None:
+        return contact
+    # New (or being created by a message of theirs in another transaction: the insert
+    # then waits for it and does nothing, and the row is read as before).
     await session.execute(
         dialect_insert(session, Contact)
         .values(channel=channel, address_hash=address_hash, **defaults)
         .on_conflict_do_nothing()
     )
-    query = select(Contact).where(Contact.channel == channel, Contact.address_hash == address_hash)
-    if _is_postgres(session):
-        query = query.with_for_update()
-    contact = (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
-    return contact
+    return (await session.execute(query)).scalar_one()
 
 
 async def find_contact(session: AsyncSession, channel: str, address_hash: str) -> Contact | None:

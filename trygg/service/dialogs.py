@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -20,14 +21,16 @@ from bots.contract import InboundMessage
 from dialog_flows.campaigns import Entry
 from dialog_flows.engine import current_prompt, respond
 from dialog_flows.keyword_replies import opted_in_confirmation, opted_out_notice
-from dialog_flows.keywords import is_opt_in
+from dialog_flows.keywords import Keyword, detect_keyword, is_opt_in
 from dialog_flows.model import Campaign
 from dialog_flows.session import (
     Context,
+    Inbound,
     Outgoing,
     SessionState,
     Tick,
     Turn,
+    UserMessage,
     outgoing_to_dict,
 )
 from storage import broadcasts, opt_outs
@@ -67,11 +70,14 @@ class DialogService:
         self.runtime = runtime
         self.library = runtime.library
 
+    def _writing(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self.runtime.database.writing()
+
     async def handle(self, message: InboundMessage) -> Handled:
         now = self.runtime.clock()
         vault = self.runtime.vault
         address_hash = vault.lookup_hash(message.channel, message.address)
-        async with self.runtime.database.sessions() as session, session.begin():
+        async with self._writing() as session:
             if message.delivery_id is not None and not await repo.claim_delivery(
                 session, message.channel, message.delivery_id, now
             ):
@@ -109,7 +115,7 @@ class DialogService:
         channel = "sms"
         now = self.runtime.clock()
         address_hash = self.runtime.vault.lookup_hash(channel, address)
-        async with self.runtime.database.sessions() as session, session.begin():
+        async with self._writing() as session:
             if await opt_outs.find(session, channel, address_hash) is not None:
                 return "opted_out"
             if await repo.find_contact(session, channel, address_hash) is not None:
@@ -157,10 +163,19 @@ class DialogService:
             # before they ever write); a new one's is the campaign's.
             default_language=contact.language or campaign.default_language,
             # For RESULTAT, on any channel, whether or not they asked for the broadcast.
-            feedback=await published_feedback(session, self.runtime, campaign.id),
+            # Nothing else reads it, so other messages skip the query.
+            feedback=await published_feedback(session, self.runtime, campaign.id)
+            if self._asks_results(event)
+            else None,
         )
         turn = respond(flow, state, event, context)
         return _Pending(contact, dialog, campaign, turn, message.address)
+
+    def _asks_results(self, event: Inbound) -> bool:
+        """Whether the engine will answer RESULTAT (the only reader of ``feedback``)."""
+        if not isinstance(event, UserMessage) or event.payload is not None:
+            return False
+        return detect_keyword(event.text, self.library.translations) is Keyword.RESULTS
 
     def _opts_in(self, message: InboundMessage, entry: Entry | None) -> bool:
         if message.start or entry is not None:
@@ -210,7 +225,7 @@ class DialogService:
         repeated delivery."""
         now = self.runtime.clock()
         address_hash = self.runtime.vault.lookup_hash(channel, address)
-        async with self.runtime.database.sessions() as session, session.begin():
+        async with self._writing() as session:
             if delivery_id is not None and not await repo.claim_delivery(
                 session, channel, delivery_id, now
             ):
@@ -226,7 +241,7 @@ class DialogService:
         """Record a delivery we act on by doing nothing, so its retries are known too."""
         if delivery_id is None:
             return True
-        async with self.runtime.database.sessions() as session, session.begin():
+        async with self._writing() as session:
             return await repo.claim_delivery(session, channel, delivery_id, self.runtime.clock())
 
     async def prompt(self, channel: str, address: str) -> tuple[Outgoing, ...]:
@@ -258,7 +273,7 @@ class DialogService:
         return len(contact_ids)
 
     async def _tick_one(self, contact_id: int, now: dt.datetime) -> None:
-        async with self.runtime.database.sessions() as session, session.begin():
+        async with self._writing() as session:
             contact = await session.get(Contact, contact_id, with_for_update=True)
             dialog = await repo.get_dialog(session, contact_id)
             if contact is None or dialog is None or contact.address_enc is None:
