@@ -36,6 +36,7 @@ MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 15 * 60
 WINDOW_MARGIN = dt.timedelta(minutes=1)
 RECORD_EVERY = 0.05  # seconds: outcomes that arrive this close together share a commit
+RECOVER_EVERY = 10.0  # seconds between two looks for messages whose worker died
 
 
 class RateLimiter:
@@ -90,6 +91,8 @@ class DeliveryWorker:
             name: RateLimiter(sender.rate_per_second) for name, sender in self.senders.items()
         }
         self.last_sent: dict[str, float] = {}
+        # Per channel: claimed messages not yet past the rate limiter (the claim ahead).
+        self.queued: dict[str, set[int]] = {}
         # A channel the provider told to wait (429 with a retry-after): no new claims
         # on it until then. By the runtime's clock, like every other time in the outbox.
         self.held_until: dict[str, dt.datetime] = {}
@@ -113,16 +116,9 @@ class DeliveryWorker:
         milliseconds of sends, while the database is not asked for a commit per send."""
         sender = self.senders[channel]
         limit = max(1, min(self.batch_size, math.ceil(sender.rate_per_second)))
-        now = self.runtime.clock()
-        if now < self.held_until.get(channel, now):
-            return 0
-        async with self.runtime.database.sessions() as session, session.begin():
-            claimed = await outbox.claim_due(
-                session, (channel,), now, limit=limit, lease=self.lease
-            )
-            closed = await self._closed_windows(session, claimed, now) if claimed else set()
+        claimed = await self._claim(channel, limit)
         sending = {
-            asyncio.create_task(self._deliver(item, item.id in closed)): item for item in claimed
+            asyncio.create_task(self._deliver(item, closed)): item for item, closed in claimed
         }
         unfinished = set(sending)
         while unfinished:
@@ -134,7 +130,10 @@ class DeliveryWorker:
         return len(claimed)
 
     async def _deliver(self, item: outbox.Claimed, window_closed: bool) -> SendResult:
-        result = await self._send(item, window_closed)
+        try:
+            result = await self._send(item, window_closed)
+        finally:
+            self._paced(item)
         if result.outcome is Outcome.RETRY and result.retry_after:
             until = self.runtime.clock() + dt.timedelta(seconds=result.retry_after)
             self.held_until[item.channel] = max(until, self.held_until.get(item.channel, until))
@@ -155,22 +154,62 @@ class DeliveryWorker:
             await self.aclose()
 
     async def _channel_loop(self, channel: str, stop: asyncio.Event, idle_seconds: float) -> None:
-        rounds = 0
-        while not stop.is_set():
+        """Claim, send and record side by side, so the channel's pace never stops for a
+        claim or a commit: the next claim is made while half a second's worth of the last
+        one still waits for its slot. Claims stay about a second's worth, so a live reply
+        (claimed first) waits at most about a second behind bulk traffic."""
+        sender = self.senders[channel]
+        batch = max(1, min(self.batch_size, math.ceil(sender.rate_per_second)))
+        sending: dict[asyncio.Task[SendResult], outbox.Claimed] = {}
+        self.queued[channel] = set()
+        recovered = claim_after = 0.0
+        while not stop.is_set() or sending:
             try:
-                if rounds % 20 == 0:  # now and then: messages whose worker died mid-send
+                if time.monotonic() - recovered > RECOVER_EVERY:
+                    recovered = time.monotonic()  # messages whose worker died mid-send
                     async with self.runtime.database.sessions() as session, session.begin():
                         await outbox.recover_expired_leases(
                             session, self.runtime.clock(), max_attempts=MAX_ATTEMPTS
                         )
-                rounds += 1
-                busy = await self.run_channel(channel)
+                queued = len(self.queued[channel])
+                if not stop.is_set() and queued <= batch // 2 and time.monotonic() >= claim_after:
+                    claimed = await self._claim(channel, batch - queued)
+                    for item, closed in claimed:
+                        self.queued[channel].add(item.id)
+                        sending[asyncio.create_task(self._deliver(item, closed))] = item
+                    # Nothing due: look again after a pause, not at every outcome.
+                    claim_after = 0.0 if claimed else time.monotonic() + idle_seconds
             except Exception:  # the database may be restarting: keep the worker alive
-                log.exception("delivery round on %s failed; retrying", channel)
-                busy = 0
-            if not busy:
+                log.exception("delivery claim on %s failed; retrying", channel)
+                claim_after = time.monotonic() + idle_seconds
+            if not sending:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle_seconds)
+                    await asyncio.wait_for(stop.wait(), max(0.0, claim_after - time.monotonic()))
+                continue
+            done, _ = await asyncio.wait(sending, timeout=RECORD_EVERY)
+            if done:
+                await self._record_all([(sending.pop(task), task.result()) for task in done])
+
+    async def _claim(self, channel: str, limit: int) -> list[tuple[outbox.Claimed, bool]]:
+        """Up to ``limit`` due messages, each with whether its messaging window is closed;
+        none while the provider told the channel to wait."""
+        now = self.runtime.clock()
+        if now < self.held_until.get(channel, now):
+            return []
+        async with self.runtime.database.sessions() as session, session.begin():
+            claimed = await outbox.claim_due(
+                session, (channel,), now, limit=limit, lease=self.lease
+            )
+            closed = await self._closed_windows(session, claimed, now) if claimed else set()
+        return [(item, item.id in closed) for item in claimed]
+
+    async def _record_all(self, outcomes: list[tuple[outbox.Claimed, SendResult]]) -> None:
+        try:
+            async with self.runtime.database.sessions() as session, session.begin():
+                for item, result in outcomes:
+                    await self._record(session, item, result)
+        except Exception:  # their leases run out and they are tried again
+            log.exception("recording %d outcomes failed", len(outcomes))
 
     async def aclose(self) -> None:
         """Close the senders' connections (those that hold any)."""
@@ -208,10 +247,23 @@ class DeliveryWorker:
                     closed.add(item.id)
         return closed
 
+    def _paced(self, item: outbox.Claimed) -> None:
+        """The message is past the rate limiter (or needs no slot): no longer queued."""
+        self.queued.get(item.channel, set()).discard(item.id)
+
     async def _send(self, item: outbox.Claimed, window_closed: bool = False) -> SendResult:
         sender = self.senders[item.channel]
         if item.address_enc is None:
             return SendResult(Outcome.FAILED, error="no address (erased)")
+        if (
+            window_closed
+            and isinstance(sender, WindowedSender)
+            and not getattr(sender, "outside_window_calls_provider", True)
+        ):
+            # It waits for their next message without a call (Messenger): no slot of the
+            # provider's rate is spent on it, or a tenth of a broadcast would idle the pace.
+            address = self.runtime.vault.decrypt(item.address_enc)
+            return await sender.send_outside_window(address, outgoing_from_dict(item.message))
         wait = (
             self.last_sent.get(item.recipient_key, 0.0)
             + sender.recipient_interval
@@ -227,6 +279,7 @@ class DeliveryWorker:
             else float(weigh(outgoing_from_dict(item.message)))
         )
         await self.limiters[item.channel].acquire(cost)
+        self._paced(item)
         self.last_sent[item.recipient_key] = time.monotonic()
         try:
             address = self.runtime.vault.decrypt(item.address_enc)
