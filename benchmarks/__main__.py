@@ -19,7 +19,10 @@ from benchmarks.figures import Figure, print_table, save
 
 # name -> module with ``run(size: str, postgres_url: str | None) -> list[Figure]``
 BENCHMARKS = {
+    "inbound": "benchmarks.inbound",
     "peer": "benchmarks.peer",
+    "scale": "benchmarks.scale",
+    "broadcast": "benchmarks.broadcast",
     "cost": "benchmarks.cost",
 }
 RESULTS = Path(__file__).parent / "results" / "latest.json"

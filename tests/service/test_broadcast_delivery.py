@@ -4,7 +4,7 @@ Every test checks the same two things at the end: each person got the broadcast 
 once at the provider (counted per address by the fake; Messenger people whose window is
 closed got nothing and wait), and the report adds up with nobody pending, failed or
 skipped. Counts, never timings: the figures for throughput are the benchmark's
-(tests/benchmarks/broadcast_throughput.py).
+(benchmarks/broadcast/).
 """
 
 from __future__ import annotations

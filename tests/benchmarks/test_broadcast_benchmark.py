@@ -1,0 +1,29 @@
+"""The broadcast benchmark's machinery at a tiny size: real worker processes, the fakes,
+figures that add up, and nothing left running. No speed is asserted."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from benchmarks.broadcast.scenario import Setup, measure
+from benchmarks.broadcast.suite import LIMITS, describe, mix
+
+
+def test_a_tiny_broadcast_is_measured_and_cleaned_up(tmp_path: Path) -> None:
+    people = mix(200, 10.0)
+    setup = Setup("sqlite", 1, people, LIMITS | {"sms": 10.0})
+    outcome = asyncio.run(measure(setup, tmp_path))
+    assert outcome.problems == []
+    for channel in ("telegram", "sms", "facebook"):
+        found = outcome.channels[channel]
+        assert found.copies == len(people.at_provider(channel))
+        assert found.duplicates == 0
+        assert found.rate > 0
+    assert outcome.prepare_seconds > 0 and outcome.cpu_seconds > 0
+    figures = describe("sqlite, 1 worker", outcome, LIMITS | {"sms": 10.0}, people.size)
+    assert {f.name for f in figures if f.met is False} <= {
+        f"sqlite, 1 worker: {c} rate" for c in ("telegram", "sms", "facebook")
+    }  # a loaded machine may miss a rate target; never duplicates or wrong deliveries
+    logs = list(tmp_path.glob("worker-*.log"))
+    assert len(logs) == 1 and "worker running" in logs[0].read_text()
