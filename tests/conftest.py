@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,15 @@ from dialog_flows.library import Library, load_library
 from dialog_flows.loader import load_flow_text
 from dialog_flows.model import Flow
 from trygg.service.runtime import Runtime
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium for the browser tests of one module (tests/browser_support.py)."""
+    from tests.browser_support import launched
+
+    with launched() as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ The Arabic page is saved as a screenshot in tests/artifacts/ for people to look 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -22,19 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 STARTUP_SECONDS = 60.0
@@ -71,15 +61,12 @@ def healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("web")
-    # No channel credentials: only the web chat is on.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TRYGG_")}
-    env["TRYGG_DATABASE_URL"] = f"sqlite+aiosqlite:///{folder / 'web.db'}"
+@contextlib.contextmanager
+def running_server(env: dict[str, str], log: Path) -> Iterator[str]:
+    """`trygg serve` on a free port with ``env``, until it answers /healthz; its URL.
+    Stopped (terminated, then killed) on the way out, whatever happened."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = folder / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
             [trygg_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -96,7 +83,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 tail = log.read_text(errors="replace")[-3000:]
                 pytest.fail(f"`trygg serve` did not become healthy; its output:\n{tail}")
             time.sleep(0.2)
-        yield Server(url, env, log)
+        yield url
     finally:
         process.terminate()
         try:
@@ -106,19 +93,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process.wait(timeout=15)
 
 
+def without_trygg_settings() -> dict[str, str]:
+    """This process's environment without any TRYGG_ setting: no channel is on."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("TRYGG_")}
+
+
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install it with scripts/install-browser"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; in CI, skipping the browser tests is a failure")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("web")
+    # No channel credentials: only the web chat is on.
+    env = without_trygg_settings()
+    env["TRYGG_DATABASE_URL"] = f"sqlite+aiosqlite:///{folder / 'web.db'}"
+    log = folder / "server.log"
+    with running_server(env, log) as url:
+        yield Server(url, env, log)
 
 
 def new_page(browser: Browser, locale: str, width: int = 1024, height: int = 800) -> Page:

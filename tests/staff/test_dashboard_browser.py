@@ -11,10 +11,8 @@ and composes and previews the återkoppling. Every page is checked with axe-core
 from __future__ import annotations
 
 import io
-import os
 import re
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,19 +20,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.staff.web_chat_people import Person, answer_questionnaire
 from tests.test_web_browser import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    REPO,
-    STARTUP_SECONDS,
     TIMEOUT_MS,
-    free_port,
-    healthy,
+    running_server,
     trygg_command,
+    without_trygg_settings,
 )
 
 PASSWORD = "ett långt lösenord för testet"
@@ -63,7 +57,7 @@ class Dashboard:
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     folder = tmp_path_factory.mktemp("dashboard")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TRYGG_")}
+    env = without_trygg_settings()
     env["TRYGG_DATABASE_URL"] = f"sqlite+aiosqlite:///{folder / 'dashboard.db'}"
     for name, role in (("admin", "admin"), ("viewer", "viewer")):
         subprocess.run(
@@ -71,47 +65,11 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
             input=PASSWORD + "\n", text=True, env=env, cwd=folder, check=True,
             capture_output=True,
         )  # fmt: skip
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     log = folder / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [trygg_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=output,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = log.read_text(errors="replace")[-3000:]
-                pytest.fail(f"`trygg serve` did not become healthy; its output:\n{tail}")
-            time.sleep(0.2)
+    with running_server(env, log) as url:
         for seed, person in enumerate(PEOPLE):
             answer_questionnaire(url, person, seed)
         yield Dashboard(url, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install it with scripts/install-browser"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; in CI, skipping the browser tests is a failure")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def new_page(browser: Browser, width: int = 1280) -> Page:
