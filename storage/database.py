@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, nullcontext
-from dataclasses import dataclass, field
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.group_commit import GroupCommit
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 READ_ONLY = "trygg_read_only"  # an execution option: begin SQLite's transaction DEFERRED
 
@@ -37,12 +39,11 @@ class Database:
     url: str
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    # SQLite has one writer at a time, and a transaction that finds the write lock taken
-    # sleeps in SQLite's busy handler, in steps of up to 100 ms, even after the lock is
-    # free again: under load the database idles while messages wait. So this process's
-    # writers queue here instead, in order, each starting the moment the one before it
-    # commits. (Other processes still meet at SQLite's lock, as before.)
-    sqlite_writer: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # SQLite has one writer at a time. This process's writers share one transaction and
+    # one commit (see group_commit.py) instead of each waiting for the lock, which SQLite's
+    # busy handler polls in sleeps of up to 100 ms, and then for its own fsync. (Other
+    # processes still meet at SQLite's lock.) None on PostgreSQL.
+    group_commit: GroupCommit | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -53,9 +54,13 @@ class Database:
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction, committed at the end (rolled back on an exception)."""
-        writer = self.sqlite_writer if self.is_sqlite else nullcontext()
-        async with writer, self.sessions() as session, session.begin():
+        """A write transaction, committed at the end (rolled back on an exception). On
+        SQLite, a savepoint in a transaction shared with this process's other writers."""
+        if self.group_commit is not None:
+            async with self.group_commit.writing() as session:
+                yield session
+            return
+        async with self.sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager
@@ -92,7 +97,10 @@ def open_database(url: str, *, echo: bool = False, schema: str | None = None) ->
     engine = create_async_engine(url, **options)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
-    return Database(url, engine, async_sessionmaker(engine, expire_on_commit=False))
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    if engine.dialect.name != "sqlite":
+        return Database(url, engine, sessions)
+    return Database(url, engine, sessions, GroupCommit(sessions))
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
