@@ -8,7 +8,10 @@ people use them out of habit on every SMS service.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 
 from dialog_flows import texts
 from dialog_flows.matching import keyword_forms, normalise
@@ -64,8 +67,28 @@ def is_opt_in(text: str, tr: Translations) -> bool:
     return normalise(text) in words
 
 
-def keyword_table(tr: Translations) -> dict[str, Keyword]:
-    """Every normalised keyword form, in every loaded language, to what it means."""
+def keyword_table(tr: Translations) -> Mapping[str, Keyword]:
+    """Every normalised keyword form, in every loaded language, to what it means.
+
+    Built once per catalogs: every inbound message looks its text up here, and building
+    the table (a few hundred forms) cost more than the rest of the engine's turn."""
+    cached = _TABLES.get(id(tr))
+    if cached is not None and cached[0] is tr:  # the very same (immutable) catalogs
+        return cached[1]
+    table = MappingProxyType(_build_table(tr))
+    _TABLES[id(tr)] = (tr, table)
+    while len(_TABLES) > _TABLES_KEPT:
+        _TABLES.popitem(last=False)
+    return table
+
+
+# Translations is immutable but not hashable (it holds dicts), so the cache is by identity,
+# and holds the instance so that its id cannot be reused by another while it is cached.
+_TABLES: OrderedDict[int, tuple[Translations, Mapping[str, Keyword]]] = OrderedDict()
+_TABLES_KEPT = 8  # a server has one; tests make many
+
+
+def _build_table(tr: Translations) -> dict[str, Keyword]:
     table: dict[str, Keyword] = {}
     for keyword, words in ALWAYS.items():
         for word in words:
