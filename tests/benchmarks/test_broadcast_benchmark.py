@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from benchmarks.broadcast.scenario import Setup, measure
-from benchmarks.broadcast.suite import LIMITS, describe, mix
+from benchmarks.broadcast.suite import LIMITS, alone, describe, mix
 
 
 def test_a_tiny_broadcast_is_measured_and_cleaned_up(tmp_path: Path) -> None:
@@ -27,3 +27,16 @@ def test_a_tiny_broadcast_is_measured_and_cleaned_up(tmp_path: Path) -> None:
     }  # a loaded machine may miss a rate target; never duplicates or wrong deliveries
     logs = list(tmp_path.glob("worker-*.log"))
     assert len(logs) == 1 and "worker running" in logs[0].read_text()
+
+
+def test_each_channel_is_also_measured_alone() -> None:
+    limits = LIMITS | {"sms": 10.0}
+    figures = alone("sqlite", limits, seconds=1.0)
+    assert [f.name for f in figures] == [
+        f"sqlite, 1 worker, {channel} alone: rate" for channel in ("telegram", "sms", "facebook")
+    ]
+    expected = {"telegram": 30, "sms": 3, "facebook": 300}  # copies: limit × 1 s (SMS: /3)
+    for figure, (channel, copies) in zip(figures, expected.items(), strict=True):
+        assert figure.reference == limits[channel]
+        assert figure.value > 0
+        assert f"{copies} copies" in figure.note and "0 duplicates" in figure.note
