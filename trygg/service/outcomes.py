@@ -187,4 +187,7 @@ async def _save_state(
             await session.delete(dialog)
         contact.ended_state = state.ended().to_dict() if state is not None else None
     keep_address = (state is not None and state.active) or contact.feedback_wanted
-    contact.address_enc = runtime.vault.encrypt(address) if keep_address else None
+    if not keep_address:
+        contact.address_enc = None
+    elif contact.address_enc is None:  # the same address as its hash: encrypted once
+        contact.address_enc = runtime.vault.encrypt(address)
