@@ -1,11 +1,12 @@
 """Benchmark 3: scale. The dashboard, the export and process memory as respondents pile up.
 
 One database per engine grows 0 -> 100 000 -> 1 000 000 stored Karlslund respondents
-(quick: 0 -> 10 000 -> 50 000), seeded in bulk (``seed.py``; ``seed()`` is public so the
-inbound benchmark can measure throughput at the same sizes). At each size: the results
-page's counts and the free-text page's first page (``queries.py``), the whole-campaign
-export in a child process (time and peak RSS), and the RSS of ``trygg serve
---no-worker`` and ``trygg worker`` after startup and after the two pages (``memory.py``).
+(quick: 0 -> 10 000 -> 50 000), seeded in bulk (``seed.py``). At each size: inbound
+messages a second through the real HTTP stack (``inbound.py``, against the rate on the
+same database when empty), the results page's counts and the free-text page's first page
+(``queries.py``), the whole-campaign export in a child process (time and peak RSS), and
+the RSS of ``trygg serve --no-worker`` and ``trygg worker`` after startup and after the
+two pages (``memory.py``).
 At the largest size the query plans of the inbound path and the dashboard are checked
 for full scans (``plans.py``).
 
@@ -26,6 +27,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from benchmarks.figures import Figure
+from benchmarks.scale.inbound import InboundRate, inbound_rate
 from benchmarks.scale.memory import measure_processes
 from benchmarks.scale.plans import explain
 from benchmarks.scale.queries import export_in_child, run_dashboard
@@ -34,6 +36,8 @@ from benchmarks.scale.seed import SeedReport, asyncpg_dsn, seed
 __all__ = ["SeedReport", "run", "run_engine", "seed"]
 
 SIZES = {"full": (0, 100_000, 1_000_000), "quick": (0, 10_000, 50_000)}
+INBOUND_SECONDS = {"full": 20.0, "quick": 5.0}  # the closed loop at each size
+MAX_INBOUND_FALL = 0.10  # the issue's bar: at most 10% slower than on the empty database
 XLSX_UP_TO = {"full": 100_000, "quick": 50_000}  # openpyxl needs ~15 KiB a row in memory
 EXPORT_TIMEOUT = 3600.0
 NAME = "scale"
@@ -44,24 +48,33 @@ def run(size: str = "full", postgres_url: str | None = None) -> list[Figure]:
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="trygg-scale-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'scale.db'}"
-        figures += run_engine("sqlite", url, sizes, xlsx_up_to=XLSX_UP_TO[size])
+        figures += run_engine(
+            "sqlite", url, sizes, xlsx_up_to=XLSX_UP_TO[size], inbound=INBOUND_SECONDS[size]
+        )
     if postgres_url is None:
         figures.append(Figure(NAME, "postgresql", 0, "", note="skipped: no PostgreSQL URL"))
         return figures
     with postgres_database(postgres_url) as url:
-        figures += run_engine("postgresql", url, sizes, xlsx_up_to=XLSX_UP_TO[size])
+        figures += run_engine(
+            "postgresql", url, sizes, xlsx_up_to=XLSX_UP_TO[size], inbound=INBOUND_SECONDS[size]
+        )
     return figures
 
 
 def run_engine(
-    engine: str, url: str, sizes: tuple[int, ...], *, xlsx_up_to: int = 0
+    engine: str,
+    url: str,
+    sizes: tuple[int, ...],
+    *,
+    xlsx_up_to: int = 0,
+    inbound: float = 0.0,
 ) -> list[Figure]:
     """Every figure for one database, growing it through ``sizes``."""
     figures: list[Figure] = []
     first: dict[str, float] = {}  # measure -> value at the smallest (non-empty) size
     stored = 0
     today = dt.datetime.now(dt.UTC).date()
-    for size in sizes:
+    for index, size in enumerate(sizes):
         if size > stored:
             report = seed(url, size - stored)
             stored = report.total_respondents
@@ -87,6 +100,8 @@ def run_engine(
                 if export.xlsx_seconds is not None and export.peak_xlsx_mib is not None:
                     measured["export to_xlsx"] = (export.xlsx_seconds, "s")
                     measured["export peak RSS (with XLSX)"] = (export.peak_xlsx_mib, "MiB")
+        if inbound:
+            figures.append(inbound_figure(label, inbound_rate(url, 50 + index, inbound), first))
         memory = measure_processes(url, f"bench{size}")
         measured["web RSS after startup"] = (memory.web_started_mib, "MiB")
         measured["web RSS after results + free text"] = (memory.web_after_mib, "MiB")
@@ -103,6 +118,20 @@ def run_engine(
             )  # fmt: skip
     figures += plan_figures(engine, url, stored)
     return figures
+
+
+def inbound_figure(label: str, measured: InboundRate, first: dict[str, float]) -> Figure:
+    """The rate at this size, against the rate at the first size (the empty database)."""
+    reference = first.setdefault("inbound", measured.rate)
+    cpu = "?" if measured.server_cpu_ms is None else f"{measured.server_cpu_ms:.2f}"
+    return Figure(
+        NAME, f"{label}: inbound messages/s (closed loop)", round(measured.rate, 1), "msg/s",
+        reference=round(reference, 1), reference_name="the same database empty",
+        target=f"at most {MAX_INBOUND_FALL:.0%} below empty",
+        met=measured.rate >= (1 - MAX_INBOUND_FALL) * reference,
+        note=f"server CPU {cpu} ms/msg; "
+        + ("no failed requests" if not measured.failed else f"failed: {measured.failed}"),
+    )  # fmt: skip
 
 
 def _reference_name(name: str, sizes: tuple[int, ...], fixed: int | None) -> str:
