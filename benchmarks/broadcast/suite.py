@@ -96,9 +96,7 @@ def run(size: str, postgres_url: str | None) -> list[Figure]:
     return figures
 
 
-def alone(
-    database: str, limits: dict[str, float], seconds: float = ALONE_SECONDS
-) -> list[Figure]:
+def alone(database: str, limits: dict[str, float], seconds: float = ALONE_SECONDS) -> list[Figure]:
     """Each channel's broadcast on its own, one worker: the pacing without CPU contention."""
     kind = "sqlite" if database == "sqlite" else "postgresql"
     figures = []
