@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     # Ours, not in CONTRACT.md: the bot's user name (without @) for t.me links on the staff
     # pages and posters, which must not call Telegram's getMe while a page renders.
     telegram_bot_name: str | None = None
+    # Ours: the bot's send rate. Telegram allows about 30 messages a second per bot; with
+    # several workers, give each its share (docs/operations.md, "Scaling").
+    telegram_messages_per_second: float = 30.0
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_from: str | None = None

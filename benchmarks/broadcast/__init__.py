@@ -1,8 +1,8 @@
 """Benchmark 4: a broadcast to opted-in contacts, at each provider's documented rate.
 
-The benchmark itself is in ``suite`` (what it measures and why is said there). This
-package stays light on import: ``python -m benchmarks.broadcast.worker`` runs in each
-worker process and must not load the fakes and the test helpers with it.
+The benchmark itself is in ``suite`` (what it measures and why is said there), imported
+only when it runs: ``python -m benchmarks`` lists every benchmark without loading the
+fakes and the test helpers.
 """
 
 from __future__ import annotations

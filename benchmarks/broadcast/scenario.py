@@ -93,13 +93,14 @@ async def measure(setup: Setup, folder: Path) -> Outcome:
                 "secret_key": SECRET,
                 "twilio_segments_per_second": ours["sms"],
                 "facebook_messages_per_second": ours["facebook"],
+                "telegram_messages_per_second": ours["telegram"],
             }
             runtime = build_runtime(Settings(**fields))
             try:
                 await migrate(runtime.database)
                 await seed(runtime, setup.people, fakes.graph)
                 fakes.enforce(setup.limits)
-                env = environment(fields, ours["telegram"])
+                env = environment(fields)
                 with Workers(setup.workers, env, folder) as workers:
                     return await broadcast(runtime, fakes, workers, setup)
             finally:

@@ -20,17 +20,15 @@ from types import TracebackType
 from typing import Any, Self
 
 READY = "worker running"
-MODULE = "benchmarks.broadcast.worker"  # what ``python -m`` runs
-RATE = "BENCHMARK_TELEGRAM_PER_SECOND"  # read by that module
+TRYGG_WORKER = [sys.executable, "-c", "from trygg.cli import main; main()", "worker"]
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def environment(settings: Mapping[str, Any], telegram_rate: float) -> dict[str, str]:
+def environment(settings: Mapping[str, Any]) -> dict[str, str]:
     """The process environment that gives ``trygg worker`` these settings fields."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("TRYGG_")}
     for field, value in settings.items():
         env["TRYGG_" + field.upper()] = str(value)
-    env[RATE] = str(telegram_rate)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -50,7 +48,7 @@ class Workers:
             log = self.folder / f"worker-{number}.log"
             with log.open("wb") as out:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", MODULE],
+                    TRYGG_WORKER,
                     env=self.env,
                     stdout=out,
                     stderr=subprocess.STDOUT,

@@ -29,11 +29,14 @@ from dialog_flows.session import Outgoing
 
 class TelegramSender:
     channel = CHANNEL
-    rate_per_second = 30.0
-    recipient_interval = 1.0
+    recipient_interval = 1.0  # Telegram: about one message a second to one chat
 
-    def __init__(self, token: str, api_root: str, media_root: str = "") -> None:
+    def __init__(
+        self, token: str, api_root: str, media_root: str = "", rate_per_second: float = 30.0
+    ) -> None:
         self.bot = Bot(token, base_url=f"{api_root.rstrip('/')}/bot")
+        # Telegram allows about 30 messages a second in all; several workers divide it.
+        self.rate_per_second = rate_per_second
         self.media_root = media_root.rstrip("/")  # where our /media/ images are public
 
     async def send(self, address: str, message: Outgoing) -> SendResult:

@@ -80,7 +80,7 @@ async def running(worker: DeliveryWorker) -> AsyncIterator[None]:
 def worker_for(runtime: Runtime, *, rates: dict[str, float] | None = None) -> DeliveryWorker:
     senders = build_senders(runtime.settings)
     for channel, rate in (rates or {}).items():
-        senders[channel].rate_per_second = rate  # Telegram's has no setting
+        senders[channel].rate_per_second = rate
     # A lease far longer than any test: no message is taken over from a live worker.
     return DeliveryWorker(runtime, senders, lease=dt.timedelta(hours=1))
 

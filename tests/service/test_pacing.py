@@ -7,6 +7,8 @@ import pytest
 from bots.sms.outbound import TwilioSender
 from dialog_flows.session import Option, Outgoing
 from trygg.service import delivery
+from trygg.service.channels import build_senders
+from trygg.settings import Settings
 
 
 class FakeTime:
@@ -75,3 +77,34 @@ def test_an_sms_costs_its_segments() -> None:
     assert sender.cost(swedish) == 1
     assert sender.cost(arabic) == 2  # UCS-2: 67 characters a segment when split
     assert sender.rate_per_second == 10.0
+
+
+def test_each_channels_send_rate_is_a_setting_so_workers_can_share_it() -> None:
+    """Two workers on one bot must offer Telegram 30 a second between them, not 60."""
+    settings = Settings(
+        database_url="sqlite+aiosqlite:///unused.db",
+        secret_key="k" * 32,
+        telegram_token="123:abc",
+        telegram_secret="s" * 16,
+        twilio_account_sid="AC" + "0" * 32,
+        twilio_auth_token="token",
+        twilio_from="+46769999999",
+        facebook_page_token="page",
+        facebook_app_secret="secret",
+        facebook_verify_token="verify",
+        telegram_messages_per_second=15.0,
+        twilio_segments_per_second=50.0,
+        facebook_messages_per_second=125.0,
+    )  # type: ignore[call-arg]
+    senders = build_senders(settings)
+    assert {channel: senders[channel].rate_per_second for channel in senders} == {
+        "telegram": 15.0,
+        "sms": 50.0,
+        "facebook": 125.0,
+    }
+    assert (
+        build_senders(settings.model_copy(update={"telegram_messages_per_second": 30.0}))[
+            "telegram"
+        ].rate_per_second
+        == 30.0
+    )

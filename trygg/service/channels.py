@@ -34,7 +34,10 @@ def build_senders(settings: Settings) -> dict[str, ChannelSender]:
 
         assert settings.telegram_token is not None
         senders["telegram"] = TelegramSender(
-            settings.telegram_token, settings.telegram_api, media_root=settings.public_url
+            settings.telegram_token,
+            settings.telegram_api,
+            media_root=settings.public_url,
+            rate_per_second=settings.telegram_messages_per_second,
         )
     if sms_enabled(settings):
         from bots.sms.outbound import TwilioSender  # noqa: PLC0415 (only when on)
