@@ -2,7 +2,8 @@
 
 Runs the benchmarks one after another (never two at once: they would measure each
 other), prints one table, and writes the figures with the machine's description to
-``benchmarks/results/latest.json`` for docs/benchmarks.md. ``--size quick`` is a smoke
+``benchmarks/results/latest.json`` for docs/benchmarks.md, after each benchmark. One that
+fails is reported (and the exit status is 1), and the others still run. ``--size quick`` is a smoke
 run in minutes; ``full`` is what docs/benchmarks.md reports (about an hour).
 """
 
@@ -13,6 +14,7 @@ import importlib
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from benchmarks.figures import Figure, print_table, save
@@ -39,15 +41,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     options = parser.parse_args(argv)
     figures: list[Figure] = []
+    failed = False
     for name in options.only or list(BENCHMARKS):
         started = time.monotonic()
         print(f"== {name} ({options.size})", file=sys.stderr, flush=True)
-        module = importlib.import_module(BENCHMARKS[name])
-        figures.extend(module.run(options.size, options.postgres))
+        try:
+            module = importlib.import_module(BENCHMARKS[name])
+            figures.extend(module.run(options.size, options.postgres))
+        except Exception:  # the others still run, and the figures so far are kept
+            traceback.print_exc()
+            figures.append(Figure(name, "failed", 0, "", met=False, note="see the log above"))
+            failed = True
         print(f"   {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+        save(figures, RESULTS)  # after each: a later failure or Ctrl-C keeps these
     print_table(figures)
-    save(figures, RESULTS)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
