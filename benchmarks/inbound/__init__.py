@@ -8,8 +8,10 @@ the outbox write (nothing is sent: there is no worker). It runs on a fresh SQLit
 with one process, and on a fresh PostgreSQL database with one and with two processes on
 their own ports (the documented scale-out shape, the load spread over both). The
 reference (``bare.py``) parses the same bodies and answers 200, served the same way with
-the same number of processes. ``load.py`` drives both from a process of its own: a
-closed loop for the maximum, then Poisson arrivals at 50% and 90% of that maximum.
+the same number of processes. On PostgreSQL a second reference, ``floor.py``, runs the
+same statements per message as hand-written SQL on a bare asyncpg pool and nothing else:
+the cost of the database work alone. ``load.py`` drives them all from a process of its
+own: a closed loop for the maximum, then Poisson arrivals at 50% and 90% of that maximum.
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ def run(size: str = "full", postgres_url: str | None = None) -> list[Figure]:
             ):
                 ours = servers.load(started, load)
             figures += figures_of(database, processes, ours, bare[processes], note)
+            if database == "postgresql":
+                with (
+                    _database(database, postgres_url, folder) as (url, _),
+                    servers.floor(processes, url, folder) as started,
+                ):
+                    floor = servers.load(started, load | {"fractions": ""})
+                figures += floor_figures(processes, ours, floor, bare[processes])
     if not postgres_url:
         figures.append(
             Figure(NAME, "postgresql: not measured", 0, "", note="no PostgreSQL URL given")
@@ -132,6 +141,24 @@ def figures_of(
                 )
             )
     return figures
+
+
+def floor_figures(
+    processes: int, ours: dict[str, Any], floor: dict[str, Any], bare: dict[str, Any]
+) -> list[Figure]:
+    """The floor against the bare ceiling, and ours against the floor (``floor.py``)."""
+    shape = f"postgresql, {processes} process{'es' if processes > 1 else ''}"
+    mine = ours["phases"]["closed"]
+    lowest, ceiling = floor["phases"]["closed"], bare["phases"]["closed"]
+    return [
+        Figure(NAME, f"{shape}: floor messages/s (the same SQL through asyncpg, nothing else)",
+               round(lowest["rate"], 1), "msg/s", reference=round(ceiling["rate"], 1),
+               reference_name="bare FastAPI",
+               note=f"{_costs(lowest)}; {_failures(floor['phases'])}"),
+        Figure(NAME, f"{shape}: ours against the floor", round(mine["rate"], 1), "msg/s",
+               reference=round(lowest["rate"], 1), reference_name="floor",
+               note="what our own layers cost: signature, parsing, engine, encryption, ORM"),
+    ]  # fmt: skip
 
 
 def _costs(phase: dict[str, Any]) -> str:

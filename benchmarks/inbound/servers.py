@@ -1,6 +1,6 @@
 """Starting and stopping the processes a measurement needs: ``trygg serve --no-worker``
-(one or several, on their own ports, sharing one database), the bare reference app, the
-load generator, and a fresh PostgreSQL database per run.
+(one or several, on their own ports, sharing one database), the two reference apps (bare
+and floor), the load generator, and a fresh PostgreSQL database per run.
 
 Every server runs in a session (process group) of its own and is stopped with its group,
 on error too, so nothing is left listening after a run.
@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks.inbound.webhooks import server_env
+from storage.database import migrate_blocking
 
 STARTUP_SECONDS = 90.0
 
@@ -149,6 +150,22 @@ def bare(count: int, folder: Path) -> Iterator[list[Server]]:
         yield started
 
 
+@contextmanager
+def floor(count: int, database_url: str, folder: Path) -> Iterator[list[Server]]:
+    """``count`` × the floor reference (``floor.py``) on one migrated PostgreSQL database."""
+    migrate_blocking(database_url)
+    command = [sys.executable, "-m", "benchmarks.inbound.floor"]
+    env = _clean_env({"TRYGG_DATABASE_URL": database_url})
+    servers: list[Server] = []
+    try:
+        servers.extend(_start(command, env, folder, "floor") for _ in range(count))
+    except BaseException:
+        stop(servers)
+        raise
+    with running(servers) as started:
+        yield started
+
+
 def load(servers: Sequence[Server], options: Mapping[str, object]) -> dict[str, Any]:
     """Run the load generator against ``servers``; its JSON result."""
     command = [sys.executable, "-m", "benchmarks.inbound.load"]
@@ -190,6 +207,11 @@ def postgres_database(cluster_url: str) -> Iterator[str]:
         yield url.render_as_string(hide_password=False)
     finally:
         asyncio.run(_admin(cluster_url, [f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"]))
+
+
+def run_sql(url: str, statements: Sequence[str]) -> list[Any]:
+    """Each statement's single value, on the database of ``url``."""
+    return asyncio.run(_admin(url, statements))
 
 
 def postgres_settings(url: str) -> dict[str, str]:

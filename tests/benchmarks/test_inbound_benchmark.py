@@ -5,14 +5,18 @@ database once, the figures are built, and no server is left running. No speed is
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
-from benchmarks.inbound import figures_of, servers
+import pytest
+
+from benchmarks.inbound import figures_of, floor_figures, servers
 from benchmarks.inbound.webhooks import CHANNELS, script
 from dialog_flows.library import load_library
 from trygg.settings import Settings
 
+POSTGRES = os.environ.get("TRYGG_TEST_POSTGRES_URL")
 TINY = {"people": 12, "concurrency": 4, "warmup": 0.5, "duration": 1.5}
 
 
@@ -65,3 +69,34 @@ def test_a_tiny_run_adds_up(tmp_path: Path) -> None:
         "p99 latency",
     ]
     assert figures[2].target is not None and figures[2].met is not None
+
+
+@pytest.mark.skipif(POSTGRES is None, reason="TRYGG_TEST_POSTGRES_URL is not set")
+def test_the_floor_does_each_messages_writes_once(tmp_path: Path) -> None:
+    """The floor reference (the same SQL through a bare asyncpg pool) writes one dedup key,
+    one outbox row and one answer per acknowledged message, like ours."""
+    assert POSTGRES is not None
+    with servers.postgres_database(POSTGRES) as url:
+        with servers.floor(1, url, tmp_path) as started:
+            floor = servers.load(started, TINY | {"fractions": ""})
+            processes = [server.process for server in started]
+        counts = servers.run_sql(
+            url,
+            [
+                "SELECT count(*) FROM inbound_keys",
+                "SELECT count(*) FROM outbox",
+                "SELECT count(*) FROM answers",
+                "SELECT count(DISTINCT contact_id) FROM dialogs",
+            ],
+        )
+    assert all(process.poll() is not None for process in processes)
+    phases = floor["phases"]
+    assert set(phases) == {"closed"} and not phases["closed"]["failed"]
+    acknowledged = floor["warmup"]["ok"] + phases["closed"]["ok"]
+    keys, outbox, answers, people = counts
+    assert keys == outbox == answers == acknowledged
+    assert 0 < people <= floor["people"]["created"]
+    bare = {"phases": {"closed": {"rate": 2 * phases["closed"]["rate"]}}}
+    lowest, ours = floor_figures(1, {"phases": {"closed": {"rate": 1.0}}}, floor, bare)
+    assert lowest.ratio == pytest.approx(0.5, abs=0.01)
+    assert ours.reference == round(phases["closed"]["rate"], 1)
