@@ -1,7 +1,7 @@
 """Benchmark 3: scale. The dashboard, the export and process memory as respondents pile up.
 
 One database per engine grows 0 -> 100 000 -> 1 000 000 stored Karlslund respondents
-(quick: 0 -> 10 000 -> 50 000), seeded in bulk (``seed.py``). At each size: inbound
+(SQLite, the one-municipality database, to 100 000; quick: 0 -> 10 000 -> 50 000), seeded in bulk (``seed.py``). At each size: inbound
 messages a second through the real HTTP stack (``inbound.py``, against the rate on the
 same database when empty), the results page's counts and the free-text page's first page
 (``queries.py``), the whole-campaign export in a child process (time and peak RSS), and
@@ -36,6 +36,9 @@ from benchmarks.scale.seed import SeedReport, asyncpg_dsn, seed
 __all__ = ["SeedReport", "run", "run_engine", "seed"]
 
 SIZES = {"full": (0, 100_000, 1_000_000), "quick": (0, 10_000, 50_000)}
+# SQLite serves one municipality (docs/operations.md); a national 1,000,000 is
+# PostgreSQL's. Seeding and exporting a million on SQLite would add a quarter of an hour.
+SQLITE_SIZES = {"full": (0, 100_000), "quick": (0, 10_000, 50_000)}
 INBOUND_SECONDS = {"full": 20.0, "quick": 5.0}  # the closed loop at each size
 MAX_INBOUND_FALL = 0.10  # the issue's bar: at most 10% slower than on the empty database
 XLSX_UP_TO = {"full": 100_000, "quick": 50_000}  # openpyxl needs ~15 KiB a row in memory
@@ -49,7 +52,11 @@ def run(size: str = "full", postgres_url: str | None = None) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="trygg-scale-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'scale.db'}"
         figures += run_engine(
-            "sqlite", url, sizes, xlsx_up_to=XLSX_UP_TO[size], inbound=INBOUND_SECONDS[size]
+            "sqlite",
+            url,
+            SQLITE_SIZES[size],
+            xlsx_up_to=XLSX_UP_TO[size],
+            inbound=INBOUND_SECONDS[size],
         )
     if postgres_url is None:
         figures.append(Figure(NAME, "postgresql", 0, "", note="skipped: no PostgreSQL URL"))
