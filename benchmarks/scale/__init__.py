@@ -1,14 +1,14 @@
 """Benchmark 3: scale. The dashboard, the export and process memory as respondents pile up.
 
 One database per engine grows 0 -> 100 000 -> 1 000 000 stored Karlslund respondents
-(SQLite, the one-municipality database, to 100 000; quick: 0 -> 10 000 -> 50 000), seeded in bulk (``seed.py``). At each size: inbound
-messages a second through the real HTTP stack (``inbound.py``, against the rate on the
-same database when empty), the results page's counts and the free-text page's first page
-(``queries.py``), the whole-campaign export in a child process (time and peak RSS), and
-the RSS of ``trygg serve --no-worker`` and ``trygg worker`` after startup and after the
-two pages (``memory.py``).
-At the largest size the query plans of the inbound path and the dashboard are checked
-for full scans (``plans.py``).
+(SQLite, the one-municipality database, to 100 000; quick: 0 -> 10 000 -> 50 000),
+seeded in bulk (``seed.py``). At each size: inbound messages a second through the real
+HTTP stack (``inbound.py``, against the rate on the same database when empty), the
+results page's counts and the free-text page's first page (``queries.py``), the
+whole-campaign export in a child process (time and peak RSS), and the RSS of ``trygg
+serve --no-worker`` and ``trygg worker`` after startup and after the two pages
+(``memory.py``). At the largest size the query plans of the inbound path and the
+dashboard are checked for full scans (``plans.py``).
 
 References: a query's or the export's time at the smallest non-empty size (so the ratio
 shows how it grows with respondents: x10 respondents giving about x10 time is linear);
