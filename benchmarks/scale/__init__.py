@@ -39,7 +39,7 @@ SIZES = {"full": (0, 100_000, 1_000_000), "quick": (0, 10_000, 50_000)}
 # SQLite serves one municipality (docs/operations.md); a national 1,000,000 is
 # PostgreSQL's. Seeding and exporting a million on SQLite would add a quarter of an hour.
 SQLITE_SIZES = {"full": (0, 100_000), "quick": (0, 10_000, 50_000)}
-INBOUND_SECONDS = {"full": 20.0, "quick": 5.0}  # the closed loop at each size
+INBOUND_SECONDS = {"full": 40.0, "quick": 5.0}  # the closed loop at each size, as in benchmark 1
 MAX_INBOUND_FALL = 0.10  # the bar: at most 10% slower than on the empty database
 XLSX_UP_TO = {"full": 100_000, "quick": 50_000}  # openpyxl needs ~15 KiB a row in memory
 EXPORT_TIMEOUT = 3600.0

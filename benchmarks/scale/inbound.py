@@ -12,7 +12,7 @@ from pathlib import Path
 
 from benchmarks.inbound import servers
 
-PEOPLE = 500
+PEOPLE = 2000  # as benchmark 1: the same mix of people new and mid-questionnaire
 CONCURRENCY = 32  # as the inbound benchmark's, per process
 WARMUP = 2.0
 
