@@ -12,7 +12,6 @@ from pathlib import Path
 
 from benchmarks.inbound import servers
 
-PEOPLE = 2000  # as benchmark 1: the same mix of people new and mid-questionnaire
 CONCURRENCY = 32  # as the inbound benchmark's, per process
 WARMUP = 2.0
 
@@ -24,9 +23,9 @@ class InboundRate:
     failed: dict[str, int]
 
 
-def inbound_rate(url: str, run_id: int, duration: float) -> InboundRate:
-    """One ``trygg serve --no-worker`` on ``url`` under the closed loop for ``duration``
-    seconds. ``run_id`` keeps the simulated people apart from earlier runs' on the same
+def inbound_rate(url: str, run_id: int, duration: float, people: int) -> InboundRate:
+    """One ``trygg serve --no-worker`` on ``url`` under the closed loop of ``people`` for
+    ``duration`` seconds. ``run_id`` keeps the simulated people apart from earlier runs' on the same
     database (each run's people are new respondents, as the seeded ones stay)."""
     with (
         tempfile.TemporaryDirectory(prefix="trygg-scale-inbound-") as folder,
@@ -34,7 +33,7 @@ def inbound_rate(url: str, run_id: int, duration: float) -> InboundRate:
     ):
         result = servers.load(
             started,
-            {"people": PEOPLE, "duration": duration, "warmup": WARMUP,
+            {"people": people, "duration": duration, "warmup": WARMUP,
              "concurrency": CONCURRENCY, "fractions": "", "run_id": run_id},
         )  # fmt: skip
     closed = result["phases"]["closed"]

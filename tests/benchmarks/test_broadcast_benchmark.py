@@ -39,4 +39,5 @@ def test_each_channel_is_also_measured_alone() -> None:
     for figure, (channel, copies) in zip(figures, expected.items(), strict=True):
         assert figure.reference == limits[channel]
         assert figure.value > 0
-        assert f"{copies} copies" in figure.note and "0 duplicates" in figure.note
+        note = figure.note or ""
+        assert f"{copies} copies" in note and "0 duplicates" in note

@@ -64,7 +64,7 @@ async def test_seeded_rows_are_what_the_dashboard_and_export_read(database_url: 
 
 def test_run_engine_gives_every_figure_and_stops_its_processes(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'scale.db'}"
-    figures = run_engine("sqlite", url, (0, 200), xlsx_up_to=200, inbound=1.0)
+    figures = run_engine("sqlite", url, (0, 200), xlsx_up_to=200, inbound=(1.0, 12))
     names = [figure.name for figure in figures]
     rates = [f for f in figures if f.name.endswith("inbound messages/s (closed loop)")]
     assert [f.name.split(":")[0] for f in rates] == [
