@@ -4,7 +4,7 @@ Runs the benchmarks one after another (never two at once: they would measure eac
 other), prints one table, and writes the figures with the machine's description to
 ``benchmarks/results/latest.json`` for docs/benchmarks.md, after each benchmark. One that
 fails is reported (and the exit status is 1), and the others still run. ``--size quick`` is a smoke
-run in minutes; ``full`` is what docs/benchmarks.md reports (about an hour).
+run in minutes; ``full`` is what docs/benchmarks.md reports (about 85 minutes).
 """
 
 from __future__ import annotations
